@@ -1,0 +1,87 @@
+# One flat Makefile: explicit object lists, everything under build/.
+#   make            the VMM (build/vmm) and its static twin for the lab (build/vmm.static)
+#   make guest      the test guests: Linux (build/guest/) and micro (build/micro/)
+#   make test       install what is missing, build, run every test
+#   make demo       install, build, boot the guest in the lab and show what happens
+#   make asan       the tests with -fsanitize=address,undefined
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread
+LDLIBS  += -pthread
+B       := build
+
+VMM_SRCS := vmm/err.c vmm/kvm.c vmm/mem.c vmm/bus.c vmm/boot64.c vmm/linux.c vmm/acpi.c \
+            vmm/cpuid.c vmm/msr.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c
+DEV_SRCS := devices/devices.c devices/serial.c devices/i8042.c devices/rtc.c devices/pm.c \
+            devices/debugport.c
+CLI_SRCS := cli/opts.c cli/run.c
+MAIN_SRC := cli/main.c
+LIB_SRCS := $(VMM_SRCS) $(DEV_SRCS) $(CLI_SRCS)
+
+UNIT_SRCS := tests/unit/main.c tests/unit/test_bus.c tests/unit/test_linux.c \
+             tests/unit/test_acpi.c tests/unit/test_opts.c tests/unit/test_serial.c \
+             tests/unit/test_misc.c
+INTEG_SRCS := tests/integration/main.c tests/integration/harness.c \
+              tests/integration/test_micro.c tests/integration/test_linux.c
+
+MICRO_GUESTS := hello crash dirtier
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+LIB_OBJS := $(call obj,$(LIB_SRCS))
+
+.PHONY: all guest micro linux-guest test unit integration demo asan clean setup lab-check
+all: $(B)/vmm $(B)/vmm.static micro
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/vmm: $(LIB_OBJS) $(call obj,$(MAIN_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/vmm.static: $(LIB_OBJS) $(call obj,$(MAIN_SRC))
+	$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
+
+# Micro guests: freestanding, no SSE (the VMM does not promise it), flat binaries.
+MICRO_CFLAGS := -std=c11 -O2 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+                -mno-red-zone -mno-sse -mno-mmx -mgeneral-regs-only -nostdlib -Wall -Werror
+micro: $(patsubst %,$(B)/micro/%.bin,$(MICRO_GUESTS))
+$(B)/micro/%.elf: guests/micro/%.c guests/micro/lib.h guests/micro/micro.h guests/micro/micro.ld
+	@mkdir -p $(dir $@)
+	$(CC) $(MICRO_CFLAGS) -static -no-pie -Wl,-T,guests/micro/micro.ld -Wl,--build-id=none -o $@ $<
+$(B)/micro/%.bin: $(B)/micro/%.elf
+	objcopy -O binary $< $@
+
+# The Linux test guest: Debian's cloud kernel and our initramfs.
+linux-guest: $(B)/guest/bzImage $(B)/guest/initrd
+$(B)/guest/bzImage $(B)/guest/initrd: guests/linux/build.sh guests/linux/init guests/linux/dirtier.c
+	guests/linux/build.sh $(B)
+guest: micro linux-guest
+
+unit: $(B)/unit-tests
+$(B)/unit-tests: $(LIB_OBJS) $(call obj,$(UNIT_SRCS))
+	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(LDLIBS)
+
+$(B)/integration-tests: $(call obj,$(INTEG_SRCS)) $(B)/obj/vmm/err.o
+	$(CC) $(CFLAGS) -static -o $@ $^ -lcunit $(LDLIBS)
+
+setup:
+	@scripts/setup.sh
+
+test: setup
+	$(MAKE) all guest $(B)/unit-tests $(B)/integration-tests
+	scripts/run-tests.sh $(B)
+
+demo: setup
+	$(MAKE) all guest
+	scripts/demo.sh $(B)
+
+asan:
+	$(MAKE) B=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" build/asan/unit-tests build/asan/vmm
+	build/asan/unit-tests
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,27 @@
+/* cli: the subcommands. Each takes argc/argv after the subcommand name and
+ * returns the process exit code; only cli/ prints errors and exits. */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdint.h>
+
+int cmd_run(int argc, char **argv);
+
+/* The parsed options of `vmm run`, exposed for tests. */
+struct run_opts {
+	const char *kernel, *initrd, *cmdline, *micro, *console, *kvm_path;
+	uint64_t mem_size;
+	long cpus;
+	long micro_arg;
+	int quiet;
+	int help;
+};
+
+/* run_parse(argc, argv, o): fill o with defaults and the options; returns 0 or
+ * -EINVAL with a message. Checks that the options make sense together. */
+int run_parse(int argc, char **argv, struct run_opts *o);
+
+/* die(fmt, ...): print "vmm: error: ..." and exit(1). cli/ only. */
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,316 @@
+/* run: `vmm run`, boot a Linux bzImage or a micro guest and run it until it
+ * powers off, reboots, exits, fails or the VMM is told to quit.
+ *
+ * Threads: this (main) thread configures the VM, then runs the I/O loop
+ * (console input, signals, the VM's stop eventfd); one thread per vCPU. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include "../devices/devices.h"
+#include "../devices/serial.h"
+#include "../vmm/acpi.h"
+#include "../vmm/boot64.h"
+#include "../vmm/console.h"
+#include "../vmm/err.h"
+#include "../vmm/linux.h"
+#include "../vmm/loop.h"
+#include "../vmm/micro.h"
+#include "../vmm/vm.h"
+#include "cli.h"
+#include "opts.h"
+
+#define DEFAULT_CMDLINE "console=ttyS0 panic=-1"
+#define MAX_KERNEL (256u << 20)
+#define MAX_INITRD (2048u << 20)
+
+static const char run_help[] =
+	"usage: vmm run --kernel FILE [--initrd FILE] [--cmdline STR] [OPTIONS]\n"
+	"       vmm run --micro FILE [--micro-arg N] [OPTIONS]\n"
+	"\n"
+	"Boot a Linux bzImage (entered in 64-bit mode, ACPI tables for SMP) or a\n"
+	"freestanding micro guest, and run it until it powers off or exits.\n"
+	"\n"
+	"  -k, --kernel FILE     Linux bzImage\n"
+	"  -i, --initrd FILE     initramfs for the kernel\n"
+	"  -c, --cmdline STR     kernel command line (default: \"" DEFAULT_CMDLINE "\")\n"
+	"  -M, --micro FILE      flat micro guest binary (guests/micro), instead of --kernel\n"
+	"      --micro-arg N     value handed to the micro guest in rdx (default 0)\n"
+	"  -m, --memory SIZE     guest RAM, e.g. 512M, 2G; a bare number is MiB (default 512M)\n"
+	"  -p, --cpus N          vCPUs (default 1)\n"
+	"      --console SPEC    stdio (default), file:PATH or none\n"
+	"      --kvm PATH        KVM device (default /dev/kvm)\n"
+	"  -q, --quiet           no informational messages on stderr\n"
+	"  -h, --help            this help\n"
+	"\n"
+	"On a terminal the console is raw; Ctrl-A x quits the VMM.\n"
+	"Exit status: 0 when the guest powers off or reboots, a micro guest's own\n"
+	"exit code, 1 on errors, 2 on bad usage.\n";
+
+int run_parse(int argc, char **argv, struct run_opts *o)
+{
+	enum { OPT_MICRO_ARG = 256, OPT_CONSOLE, OPT_KVM };
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "micro", required_argument, NULL, 'M' },
+		{ "micro-arg", required_argument, NULL, OPT_MICRO_ARG },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'p' },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "kvm", required_argument, NULL, OPT_KVM },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c, r;
+
+	memset(o, 0, sizeof(*o));
+	o->cmdline = DEFAULT_CMDLINE;
+	o->console = "stdio";
+	o->kvm_path = "/dev/kvm";
+	o->mem_size = 512ULL << 20;
+	o->cpus = 1;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":k:i:c:M:m:p:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k': o->kernel = optarg; break;
+		case 'i': o->initrd = optarg; break;
+		case 'c': o->cmdline = optarg; break;
+		case 'M': o->micro = optarg; break;
+		case OPT_CONSOLE: o->console = optarg; break;
+		case OPT_KVM: o->kvm_path = optarg; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': o->help = 1; return 0;
+		case 'm':
+			r = opt_size(optarg, &o->mem_size);
+			if (r < 0) {
+				err_prefix("--memory: ");
+				return r;
+			}
+			break;
+		case 'p':
+			r = opt_long(optarg, 1, 254, &o->cpus);
+			if (r < 0) {
+				err_prefix("--cpus: ");
+				return r;
+			}
+			break;
+		case OPT_MICRO_ARG:
+			r = opt_long(optarg, 0, 0x7fffffffL, &o->micro_arg);
+			if (r < 0) {
+				err_prefix("--micro-arg: ");
+				return r;
+			}
+			break;
+		case ':':
+			return err_set(-EINVAL, "option %s needs a value", argv[optind - 1]);
+		default:
+			return err_set(-EINVAL, "unknown option '%s' (try 'vmm run --help')",
+				       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return err_set(-EINVAL, "unexpected argument '%s' (try 'vmm run --help')",
+			       argv[optind]);
+	if (!o->kernel && !o->micro)
+		return err_set(-EINVAL, "no guest: give --kernel FILE or --micro FILE");
+	if (o->kernel && o->micro)
+		return err_set(-EINVAL, "--kernel and --micro exclude each other");
+	if (o->initrd && !o->kernel)
+		return err_set(-EINVAL, "--initrd needs --kernel");
+	if (o->mem_size % 4096)
+		return err_set(-EINVAL, "--memory must be a multiple of 4 KiB");
+	return 0;
+}
+
+struct run_ctx {
+	struct vm vm;
+	struct loop loop;
+	struct console con;
+	struct devices devs;
+	int sig_fd;
+};
+
+static void on_stop(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	loop_quit(l);
+}
+
+static void on_signal(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct run_ctx *ctx = arg;
+	struct signalfd_siginfo si;
+
+	(void)l;
+	(void)events;
+	if (read(fd, &si, sizeof(si)) == sizeof(si))
+		vm_request_stop(&ctx->vm, VM_STOP_SIGNAL, 128 + (int)si.ssi_signo,
+				"stopped by signal %u", si.ssi_signo);
+}
+
+static void on_console_quit(void *arg)
+{
+	vm_request_stop(arg, VM_STOP_SIGNAL, 0, "quit from the console (Ctrl-A x)");
+}
+
+static size_t console_rx(void *dev, const uint8_t *buf, size_t len)
+{
+	return serial_rx(dev, buf, len);
+}
+
+/* Load the guest image into RAM and set the boot vCPU's registers. */
+static int load_guest(struct vm *vm, const struct run_opts *o, const uint8_t *kernel,
+		      size_t klen, const uint8_t *initrd, size_t ilen)
+{
+	struct boot64_regs regs;
+	int r = boot64_write_tables(&vm->mem);
+
+	if (r < 0)
+		return r;
+	if (o->micro) {
+		r = micro_load(&vm->mem, kernel, klen, (uint64_t)o->micro_arg, &regs);
+	} else {
+		struct linux_boot lb;
+		uint64_t rsdp;
+
+		r = acpi_build(&vm->mem, vm->ncpus, &rsdp);
+		if (r == 0)
+			r = linux_load(&vm->mem, kernel, klen, initrd, ilen, o->cmdline, rsdp, &lb);
+		memset(&regs, 0, sizeof(regs));
+		regs.rip = lb.entry;
+		regs.rsi = lb.boot_params;
+	}
+	if (r < 0)
+		return r;
+	return vm_set_boot_cpu(vm, &regs);
+}
+
+static int run_vm(const struct run_opts *o, struct kvm *kvm, const uint8_t *kernel, size_t klen,
+		  const uint8_t *initrd, size_t ilen)
+{
+	struct run_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct device_env env;
+	sigset_t sigs;
+	int r, status = 1;
+
+	if (!ctx)
+		die("out of memory");
+	ctx->sig_fd = -1;
+	r = vm_create(&ctx->vm, kvm, o->mem_size, (int)o->cpus);
+	if (r < 0)
+		goto out;
+	r = load_guest(&ctx->vm, o, kernel, klen, initrd, ilen);
+	if (r < 0)
+		goto destroy;
+	r = console_open(&ctx->con, o->console);
+	if (r < 0)
+		goto destroy;
+	env = (struct device_env){ .console_out_fd = ctx->con.out_fd,
+				   .console_space_fd = ctx->con.space_fd,
+				   .micro = o->micro != NULL };
+	r = devices_init(&ctx->devs, &ctx->vm, &env);
+	if (r < 0)
+		goto console;
+	ctx->con.rx = console_rx;
+	ctx->con.dev = ctx->devs.console;
+	ctx->con.quit = on_console_quit;
+	ctx->con.quit_arg = &ctx->vm;
+
+	/* Signals reach the loop through a signalfd; vCPU threads block them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ctx->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	r = loop_init(&ctx->loop);
+	if (r == 0 && ctx->sig_fd >= 0)
+		r = loop_add(&ctx->loop, ctx->sig_fd, EPOLLIN, on_signal, ctx);
+	if (r == 0)
+		r = loop_add(&ctx->loop, ctx->vm.stop_fd, EPOLLIN, on_stop, ctx);
+	if (r == 0)
+		r = console_attach(&ctx->con, &ctx->loop);
+	if (r == 0)
+		r = vm_start(&ctx->vm);
+	if (r < 0)
+		goto loop;
+	r = loop_run(&ctx->loop);
+	if (r < 0)
+		vm_request_stop(&ctx->vm, VM_STOP_ERROR, 1, "%s", err_msg());
+	vm_join(&ctx->vm);
+	status = vm_exit_status(&ctx->vm);
+	console_close(&ctx->con);
+	if (ctx->vm.stop_reason == VM_STOP_ERROR)
+		fprintf(stderr, "vmm: error: %s\n", ctx->vm.stop_msg);
+	else
+		log_info("%s", ctx->vm.stop_msg);
+	r = 0;
+loop:
+	loop_free(&ctx->loop);
+	if (ctx->sig_fd >= 0)
+		close(ctx->sig_fd);
+	devices_free(&ctx->devs);
+console:
+	console_close(&ctx->con);
+destroy:
+	vm_destroy(&ctx->vm);
+out:
+	free(ctx);
+	if (r < 0)
+		die("%s", err_msg());
+	return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	struct kvm kvm;
+	uint8_t *kernel = NULL, *initrd = NULL;
+	size_t klen = 0, ilen = 0;
+	int status;
+
+	if (run_parse(argc, argv, &o) < 0) {
+		fprintf(stderr, "vmm: error: %s\n", err_msg());
+		return 2;
+	}
+	if (o.help) {
+		fputs(run_help, stdout);
+		return 0;
+	}
+	log_quiet = o.quiet;
+	/* Read and check the images before touching KVM: a bad file is the
+	 * user's first problem to hear about. */
+	if (opt_read_file(o.kernel ? o.kernel : o.micro, o.kernel ? MAX_KERNEL : 1u << 20,
+			  &kernel, &klen) < 0)
+		die("%s", err_msg());
+	if (o.kernel && linux_check_image(kernel, klen, NULL) < 0)
+		die("%s: %s", o.kernel, err_msg());
+	if (o.initrd && opt_read_file(o.initrd, MAX_INITRD, &initrd, &ilen) < 0)
+		die("%s", err_msg());
+	if (kvm_open(&kvm, o.kvm_path) < 0)
+		die("%s", err_msg());
+	if (kvm.kind == KVM_KIND_PVM && o.kernel)
+		die("%s is PVM (kvm_pvm), which runs only PVM-aware guest kernels; an "
+		    "unmodified Linux kernel would die with a KVM internal error. Run micro "
+		    "guests here (--micro), or Linux on a host with Intel VT-x or AMD-V.",
+		    o.kvm_path);
+	log_info("KVM: %s, %ld vCPU(s), %llu MiB", kvm_kind_name(kvm.kind), o.cpus,
+		 (unsigned long long)(o.mem_size >> 20));
+	status = run_vm(&o, &kvm, kernel, klen, initrd, ilen);
+	kvm_close(&kvm);
+	free(kernel);
+	free(initrd);
+	return status;
+}

@@ -1,0 +1,33 @@
+/* loop: the I/O thread's epoll loop. Handlers are called on the loop's thread
+ * only; other threads reach the loop through an fd it watches (an eventfd),
+ * never by calling into it. */
+#ifndef VMM_LOOP_H
+#define VMM_LOOP_H
+
+#include <stdint.h>
+
+#define LOOP_MAX 16
+
+struct loop;
+typedef void (*loop_fn)(struct loop *l, int fd, uint32_t events, void *arg);
+
+struct loop {
+	int epfd;
+	int running;
+	struct { int fd; loop_fn fn; void *arg; } h[LOOP_MAX];
+};
+
+int loop_init(struct loop *l);
+void loop_free(struct loop *l);
+
+/* loop_add(l, fd, events, fn, arg) / loop_mod(l, fd, events) / loop_del(l, fd).
+ * Loop thread (or before loop_run). Return 0 or -errno. */
+int loop_add(struct loop *l, int fd, uint32_t events, loop_fn fn, void *arg);
+int loop_mod(struct loop *l, int fd, uint32_t events);
+int loop_del(struct loop *l, int fd);
+
+/* loop_run(l): dispatch until a handler calls loop_quit(l). */
+int loop_run(struct loop *l);
+void loop_quit(struct loop *l);
+
+#endif

@@ -1,0 +1,110 @@
+/* mem: guest RAM allocation, slot layout and checked translation (see mem.h). */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+#include "err.h"
+#include "mem.h"
+
+int mem_layout(uint64_t size, struct mem_slot slots[2])
+{
+	uint64_t low = size < MEM_LOW_MAX ? size : MEM_LOW_MAX;
+
+	slots[0] = (struct mem_slot){ .id = 0, .gpa = 0, .len = low, .offset = 0 };
+	if (size == low)
+		return 1;
+	slots[1] = (struct mem_slot){ .id = 1, .gpa = MEM_HIGH_BASE, .len = size - low,
+				      .offset = low };
+	return 2;
+}
+
+int mem_init(struct mem *m, uint64_t size)
+{
+	struct sysinfo si;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	if (size % MEM_PAGE_SIZE)
+		return err_set(-EINVAL, "memory size %llu is not a multiple of 4 KiB",
+			       (unsigned long long)size);
+	if (size < MEM_MIN_SIZE)
+		return err_set(-EINVAL, "memory size %llu KiB is below the minimum of %llu KiB",
+			       (unsigned long long)size >> 10, MEM_MIN_SIZE >> 10);
+	if (sysinfo(&si) == 0 && size > (uint64_t)si.totalram * si.mem_unit)
+		return err_set(-ENOMEM, "memory size %llu MiB is more than this host's %llu MiB",
+			       (unsigned long long)size >> 20,
+			       (unsigned long long)si.totalram * si.mem_unit >> 20);
+	m->fd = memfd_create("guest-ram", MFD_CLOEXEC);
+	if (m->fd < 0)
+		return err_set(-errno, "memfd_create: %s", strerror(errno));
+	if (ftruncate(m->fd, (off_t)size) < 0) {
+		int e = errno;
+
+		close(m->fd);
+		m->fd = -1;
+		return err_set(-e, "cannot size guest RAM to %llu MiB: %s",
+			       (unsigned long long)size >> 20, strerror(e));
+	}
+	m->hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, m->fd, 0);
+	if (m->hva == MAP_FAILED) {
+		int e = errno;
+
+		m->hva = NULL;
+		close(m->fd);
+		m->fd = -1;
+		return err_set(-e, "cannot map %llu MiB of guest RAM: %s",
+			       (unsigned long long)size >> 20, strerror(e));
+	}
+	m->size = size;
+	m->nslots = mem_layout(size, m->slots);
+	return 0;
+}
+
+void mem_free(struct mem *m)
+{
+	if (m->hva)
+		munmap(m->hva, m->size);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->hva = NULL;
+	m->fd = -1;
+}
+
+int mem_register(const struct mem *m, int vm_fd, uint32_t flags)
+{
+	for (int i = 0; i < m->nslots; i++) {
+		const struct mem_slot *s = &m->slots[i];
+		struct kvm_userspace_memory_region r = {
+			.slot = s->id,
+			.flags = flags,
+			.guest_phys_addr = s->gpa,
+			.memory_size = s->len,
+			.userspace_addr = (uint64_t)(uintptr_t)(m->hva + s->offset),
+		};
+
+		if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+			return err_set(-errno, "KVM_SET_USER_MEMORY_REGION slot %u: %s", s->id,
+				       strerror(errno));
+	}
+	return 0;
+}
+
+void *mem_hva(const struct mem *m, uint64_t gpa, uint64_t len)
+{
+	for (int i = 0; i < m->nslots; i++) {
+		const struct mem_slot *s = &m->slots[i];
+
+		/* Written to avoid overflow: gpa + len may wrap for hostile input. */
+		if (gpa >= s->gpa && gpa - s->gpa <= s->len && len <= s->len - (gpa - s->gpa))
+			return m->hva + s->offset + (gpa - s->gpa);
+	}
+	return NULL;
+}
+
+uint64_t mem_low_end(const struct mem *m)
+{
+	return m->slots[0].len;
+}

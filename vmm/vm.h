@@ -1,0 +1,78 @@
+/* vm: one virtual machine: the KVM VM fd, guest RAM, the two buses, the vCPUs
+ * and the way the VM stops. The main thread configures it (create, load,
+ * devices), then vm_start() freezes the buses and starts one thread per vCPU;
+ * the main thread runs the I/O loop until some thread calls vm_request_stop().
+ *
+ * Ownership: the main thread owns everything in struct vm until vm_start();
+ * afterwards the buses are read-only, each vCPU thread owns its struct vcpu,
+ * and the stop state is the only field written by several threads (under
+ * stop_lock). */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include "bus.h"
+#include "kvm.h"
+#include "mem.h"
+
+enum vm_stop_reason {
+	VM_RUNNING = 0,
+	VM_STOP_POWEROFF,	/* guest powered off: exit 0 */
+	VM_STOP_RESET,		/* guest rebooted: exit 0 */
+	VM_STOP_GUEST_EXIT,	/* micro guest wrote its exit code */
+	VM_STOP_SIGNAL,		/* the VMM was told to quit */
+	VM_STOP_ERROR,		/* something failed: stop_msg says what */
+};
+
+struct vcpu;
+
+struct vm {
+	struct kvm *kvm;
+	int fd;			/* VM fd */
+	struct mem mem;
+	struct bus pio, mmio;
+	int ncpus;
+	struct vcpu *vcpus;
+	int started;
+
+	pthread_mutex_t stop_lock;
+	enum vm_stop_reason stop_reason;	/* first request wins */
+	int stop_code;
+	char stop_msg[512];
+	int stop_fd;		/* eventfd: readable once a stop was requested */
+	int stopping;		/* atomic flag the vCPU loops read */
+};
+
+/* vm_create(vm, kvm, mem_size, ncpus): VM fd, in-kernel irqchip and PIT, guest
+ * RAM, vCPU fds with CPUID and boot MSRs. Returns 0 or -errno with a message;
+ * on failure everything is released. Main thread. */
+int vm_create(struct vm *vm, struct kvm *kvm, uint64_t mem_size, int ncpus);
+
+/* vm_destroy(vm): stop and join the vCPUs if running, free everything. */
+void vm_destroy(struct vm *vm);
+
+/* vm_start(vm): freeze the buses and start the vCPU threads. */
+int vm_start(struct vm *vm);
+
+/* vm_request_stop(vm, reason, code, fmt, ...): ask the VM to stop; the first
+ * request's reason, code and message are kept. Kicks every vCPU. Any thread. */
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* vm_join(vm): wait for every vCPU thread to leave. Main thread, after a stop. */
+void vm_join(struct vm *vm);
+
+/* vm_irq_line(vm, gsi, level): drive an interrupt line. Any thread. */
+int vm_irq_line(struct vm *vm, unsigned gsi, int level);
+
+struct boot64_regs;
+
+/* vm_set_boot_cpu(vm, regs): put the boot vCPU in long mode at regs. Main
+ * thread, before vm_start(). */
+int vm_set_boot_cpu(struct vm *vm, const struct boot64_regs *regs);
+
+/* vm_exit_status(vm): the process exit code that the stop reason calls for. */
+int vm_exit_status(const struct vm *vm);
+
+#endif
