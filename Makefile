@@ -12,7 +12,7 @@ LDLIBS  += -pthread
 B       := build
 
 VMM_SRCS := vmm/err.c vmm/kvm.c vmm/mem.c vmm/bus.c vmm/boot64.c vmm/linux.c vmm/acpi.c \
-            vmm/cpuid.c vmm/msr.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c
+            vmm/aml.c vmm/cpuid.c vmm/msr.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c
 DEV_SRCS := devices/devices.c devices/serial.c devices/i8042.c devices/rtc.c devices/pm.c \
             devices/debugport.c
 CLI_SRCS := cli/opts.c cli/run.c
@@ -23,7 +23,7 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_bus.c tests/unit/test_linux.c \
              tests/unit/test_acpi.c tests/unit/test_opts.c tests/unit/test_serial.c \
              tests/unit/test_misc.c
 INTEG_SRCS := tests/integration/main.c tests/integration/harness.c \
-              tests/integration/test_micro.c tests/integration/test_linux.c
+              tests/integration/test_cli.c tests/integration/test_micro.c tests/integration/test_linux.c
 
 MICRO_GUESTS := hello crash dirtier
 
@@ -35,13 +35,16 @@ all: $(B)/vmm $(B)/vmm.static micro
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/vmm: $(LIB_OBJS) $(call obj,$(MAIN_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/vmm.static: $(LIB_OBJS) $(call obj,$(MAIN_SRC))
-	$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
 
 # Micro guests: freestanding, no SSE (the VMM does not promise it), flat binaries.
 MICRO_CFLAGS := -std=c11 -O2 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
@@ -49,9 +52,10 @@ MICRO_CFLAGS := -std=c11 -O2 -ffreestanding -fno-pic -fno-pie -fno-stack-protect
 micro: $(patsubst %,$(B)/micro/%.bin,$(MICRO_GUESTS))
 $(B)/micro/%.elf: guests/micro/%.c guests/micro/lib.h guests/micro/micro.h guests/micro/micro.ld
 	@mkdir -p $(dir $@)
-	$(CC) $(MICRO_CFLAGS) -static -no-pie -Wl,-T,guests/micro/micro.ld -Wl,--build-id=none -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(MICRO_CFLAGS) -static -no-pie -Wl,-T,guests/micro/micro.ld -Wl,--build-id=none -o $@ $<
 $(B)/micro/%.bin: $(B)/micro/%.elf
-	objcopy -O binary $< $@
+	@objcopy -O binary $< $@
 
 # The Linux test guest: Debian's cloud kernel and our initramfs.
 linux-guest: $(B)/guest/bzImage $(B)/guest/initrd
@@ -61,10 +65,12 @@ guest: micro linux-guest
 
 unit: $(B)/unit-tests
 $(B)/unit-tests: $(LIB_OBJS) $(call obj,$(UNIT_SRCS))
-	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ -lcunit $(LDLIBS)
 
 $(B)/integration-tests: $(call obj,$(INTEG_SRCS)) $(B)/obj/vmm/err.o
-	$(CC) $(CFLAGS) -static -o $@ $^ -lcunit $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -static -o $@ $^ -lcunit $(LDLIBS)
 
 setup:
 	@scripts/setup.sh

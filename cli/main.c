@@ -1,5 +1,4 @@
 /* main: the vmm binary's entry and its subcommand table. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +13,6 @@ static const struct {
 };
 
 #define NCMD (sizeof(commands) / sizeof(commands[0]))
-
-void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("vmm: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 static void usage(FILE *f)
 {

@@ -1,11 +1,14 @@
 /* opts: option value parsing (see opts.h). */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "../vmm/err.h"
+#include "cli.h"
 #include "opts.h"
 
 int opt_size(const char *s, uint64_t *out)
@@ -99,4 +102,16 @@ int opt_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
 	*buf = b;
 	*len = got;
 	return 0;
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vmm: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
 }

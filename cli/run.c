@@ -186,6 +186,8 @@ static int load_guest(struct vm *vm, const struct run_opts *o, const uint8_t *ke
 
 		r = acpi_build(&vm->mem, vm->ncpus, &rsdp);
 		if (r == 0)
+			r = acpi_write_reset_stub(&vm->mem);
+		if (r == 0)
 			r = linux_load(&vm->mem, kernel, klen, initrd, ilen, o->cmdline, rsdp, &lb);
 		memset(&regs, 0, sizeof(regs));
 		regs.rip = lb.entry;
@@ -290,6 +292,8 @@ int cmd_run(int argc, char **argv)
 		return 0;
 	}
 	log_quiet = o.quiet;
+	if (mem_check_size(o.mem_size) < 0)
+		die("--memory: %s", err_msg());
 	/* Read and check the images before touching KVM: a bad file is the
 	 * user's first problem to hear about. */
 	if (opt_read_file(o.kernel ? o.kernel : o.micro, o.kernel ? MAX_KERNEL : 1u << 20,

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include "acpi.h"
+#include "aml.h"
 #include "err.h"
 #include "layout.h"
 
@@ -58,18 +59,39 @@ static void gas_io(uint8_t *p, uint16_t port)
 	put64(p + 4, port);
 }
 
-static uint32_t build_dsdt(uint8_t *t)
+/* COM1's resources: I/O 0x3f8-0x3ff and IRQ 4, then the end tag. */
+static const uint8_t com1_crs[] = {
+	0x47, 0x01, PORT_COM1 & 0xff, PORT_COM1 >> 8, PORT_COM1 & 0xff, PORT_COM1 >> 8, 0x01, 0x08,
+	0x22, 1 << IRQ_COM1, 0x00,
+	0x79, 0x00,
+};
+
+static uint32_t build_dsdt(uint8_t *t, size_t cap)
 {
 	/* Name (_S5, Package (4) { 5, 0, 0, 0 }): the sleep type that the guest
 	 * writes to the sleep control register to power off. */
 	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x04,
 				      0x0a, PM_SLP_TYP_S5, 0x00, 0x00, 0x00 };
-	uint32_t len = HDR_LEN + sizeof(s5);
+	struct aml a;
+	size_t sb, dev;
 
-	header(t, "DSDT", len, 2);
-	memcpy(t + HDR_LEN, s5, sizeof(s5));
+	aml_init(&a, t + HDR_LEN, cap - HDR_LEN);
+	aml_bytes(&a, s5, sizeof(s5));
+	/* Hardware-reduced ACPI gives Linux no legacy PIC and so no ISA IRQ
+	 * routes: the UART must be declared with its IRQ, or its interrupt
+	 * never reaches the IOAPIC and interrupt-driven output stalls. */
+	sb = aml_open(&a, 0x10, 0, "\\_SB_");
+	dev = aml_open(&a, 0x5b, 0x82, "COM1");
+	aml_name_eisaid(&a, "_HID", "PNP0501");
+	aml_name_int(&a, "_UID", 0);
+	aml_name_buffer(&a, "_CRS", com1_crs, sizeof(com1_crs));
+	aml_close(&a, dev);
+	aml_close(&a, sb);
+	if (a.overflow)
+		return 0;
+	header(t, "DSDT", HDR_LEN + (uint32_t)a.len, 2);
 	finish(t);
-	return len;
+	return HDR_LEN + (uint32_t)a.len;
 }
 
 static uint32_t build_fadt(uint8_t *t, uint64_t dsdt)
@@ -137,6 +159,7 @@ int acpi_build(struct mem *m, int ncpus, uint64_t *rsdp_gpa)
 {
 	uint8_t *base = mem_hva(m, LAYOUT_ACPI, LAYOUT_ACPI_MAX);
 	uint64_t rsdp = LAYOUT_ACPI, xsdt, fadt, dsdt, madt, off;
+	uint32_t len;
 	uint8_t *p;
 
 	if (!base)
@@ -150,7 +173,10 @@ int acpi_build(struct mem *m, int ncpus, uint64_t *rsdp_gpa)
 	fadt = LAYOUT_ACPI + off;
 	off += (FADT_LEN + 15) & ~15u;
 	dsdt = LAYOUT_ACPI + off;
-	off += (build_dsdt(base + (dsdt - LAYOUT_ACPI)) + 15) & ~15u;
+	len = build_dsdt(base + off, LAYOUT_ACPI_MAX - off);
+	if (len == 0)
+		return err_set(-E2BIG, "DSDT overflows the ACPI area");
+	off += (len + 15) & ~15u;
 	madt = LAYOUT_ACPI + off;
 	off += (build_madt(base + (madt - LAYOUT_ACPI), ncpus) + 15) & ~15u;
 	if (off > LAYOUT_ACPI_MAX)
@@ -172,5 +198,22 @@ int acpi_build(struct mem *m, int ncpus, uint64_t *rsdp_gpa)
 	p[8] = acpi_checksum(p, 20);
 	p[32] = acpi_checksum(p, 36);
 	*rsdp_gpa = rsdp;
+	return 0;
+}
+
+int acpi_write_reset_stub(struct mem *m)
+{
+	static const uint8_t stub[] = {
+		0xb0, PM_RESET_VALUE,				/* mov al, 1 */
+		0xba, PORT_PM_RESET & 0xff, PORT_PM_RESET >> 8,	/* mov dx, 0x602 */
+		0xee,						/* out dx, al */
+		0xf4,						/* hlt */
+		0xeb, 0xfd,					/* jmp back to hlt */
+	};
+	uint8_t *p = mem_hva(m, LAYOUT_RESET_VECTOR, sizeof(stub));
+
+	if (!p)
+		return err_set(-ENOMEM, "guest RAM too small for the reset vector");
+	memcpy(p, stub, sizeof(stub));
 	return 0;
 }

@@ -14,7 +14,8 @@
 #define LAYOUT_MICRO_STACK	0x80000ULL	/* micro guests: initial rsp, grows down */
 #define LAYOUT_EBDA		0x9fc00ULL	/* reserved from here to 1 MiB */
 #define LAYOUT_ACPI		0xe0000ULL	/* RSDP, then the tables, below 1 MiB */
-#define LAYOUT_ACPI_MAX		0x20000ULL
+#define LAYOUT_ACPI_MAX		0x1f000ULL
+#define LAYOUT_RESET_VECTOR	0xffff0ULL	/* real-mode reset vector: our reset stub */
 #define LAYOUT_KERNEL		0x100000ULL	/* bzImage protected-mode part */
 #define LAYOUT_MICRO_ENTRY	0x100000ULL	/* micro guests are loaded flat here */
 #define LAYOUT_MICRO_MAX	0x100000ULL	/* and may be at most 1 MiB long */

@@ -21,12 +21,10 @@ int mem_layout(uint64_t size, struct mem_slot slots[2])
 	return 2;
 }
 
-int mem_init(struct mem *m, uint64_t size)
+int mem_check_size(uint64_t size)
 {
 	struct sysinfo si;
 
-	memset(m, 0, sizeof(*m));
-	m->fd = -1;
 	if (size % MEM_PAGE_SIZE)
 		return err_set(-EINVAL, "memory size %llu is not a multiple of 4 KiB",
 			       (unsigned long long)size);
@@ -37,6 +35,18 @@ int mem_init(struct mem *m, uint64_t size)
 		return err_set(-ENOMEM, "memory size %llu MiB is more than this host's %llu MiB",
 			       (unsigned long long)size >> 20,
 			       (unsigned long long)si.totalram * si.mem_unit >> 20);
+	return 0;
+}
+
+int mem_init(struct mem *m, uint64_t size)
+{
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	r = mem_check_size(size);
+	if (r < 0)
+		return r;
 	m->fd = memfd_create("guest-ram", MFD_CLOEXEC);
 	if (m->fd < 0)
 		return err_set(-errno, "memfd_create: %s", strerror(errno));

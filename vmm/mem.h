@@ -33,6 +33,10 @@ struct mem {
  * number of slots. Pure, for tests and for e820. */
 int mem_layout(uint64_t size, struct mem_slot slots[2]);
 
+/* mem_check_size(size): is size acceptable (page multiple, at least
+ * MEM_MIN_SIZE, at most the host's RAM)? Returns 0 or -errno with a message. */
+int mem_check_size(uint64_t size);
+
 /* mem_init(m, size): create and map size bytes (a multiple of 4 KiB, at least
  * MEM_MIN_SIZE, at most the host's RAM). Returns 0 or -errno with a message. */
 int mem_init(struct mem *m, uint64_t size);

@@ -1,0 +1,160 @@
+/* harness: child processes with a watchdog (see harness.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "harness.h"
+
+#define OUT_MAX (16u << 20)
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int h_run(char *const argv[], const char *send_after, const char *send, int timeout_s,
+	  struct proc_result *r)
+{
+	int out[2], in[2], st, sent = 0;
+	size_t cap = 65536;
+	double t0 = now_s();
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	r->out = malloc(cap);
+	if (!r->out || pipe2(out, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0)
+		return -1;
+	r->out[0] = 0;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	close(in[0]);
+	signal(SIGPIPE, SIG_IGN);
+	if (!send && !send_after) {
+		close(in[1]);
+		in[1] = -1;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = out[0], .events = POLLIN };
+		int left_ms = (int)((t0 + timeout_s - now_s()) * 1000);
+		ssize_t n;
+
+		if (left_ms <= 0) {
+			r->timed_out = 1;
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&p, 1, left_ms > 200 ? 200 : left_ms) <= 0)
+			continue;
+		if (r->len + 4096 + 1 > cap && cap < OUT_MAX) {
+			cap *= 2;
+			r->out = realloc(r->out, cap);
+		}
+		n = read(out[0], r->out + r->len,
+			 r->len + 4096 + 1 > cap ? 0 : 4096);
+		if (n <= 0)
+			break;
+		r->len += (size_t)n;
+		r->out[r->len] = 0;
+		if (!sent && in[1] >= 0 && (!send_after || strstr(r->out, send_after))) {
+			if (send && write(in[1], send, strlen(send)) < 0) {
+				/* the child has gone; its status tells */
+			}
+			close(in[1]);
+			in[1] = -1;
+			sent = 1;
+		}
+	}
+	close(out[0]);
+	if (in[1] >= 0)
+		close(in[1]);
+	waitpid(pid, &st, 0);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r->secs = now_s() - t0;
+	return 0;
+}
+
+void h_free(struct proc_result *r)
+{
+	free(r->out);
+	r->out = NULL;
+}
+
+const char *h_vmm(void)
+{
+	const char *v = getenv("VMM");
+
+	return v ? v : "build/vmm";
+}
+
+static const char *join(const char *env, const char *def, const char *file)
+{
+	static char buf[8][512];
+	static int k;
+	const char *dir = getenv(env);
+
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir ? dir : def, file);
+	return buf[k];
+}
+
+const char *h_guest(const char *file)
+{
+	return join("GUEST_DIR", "build/guest", file);
+}
+
+const char *h_micro(const char *file)
+{
+	return join("MICRO_DIR", "build/micro", file);
+}
+
+int h_count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+long h_ready_field(const char *out, const char *key)
+{
+	const char *ready = strstr(out, "READY ");
+	char pat[64];
+	const char *p;
+
+	if (!ready)
+		return -1;
+	snprintf(pat, sizeof(pat), " %s=", key);
+	p = strstr(ready, pat);
+	if (!p || p > strchr(ready, '\n'))
+		return -1;
+	return strtol(p + strlen(pat), NULL, 10);
+}
+
+void h_dump(const char *what, const struct proc_result *r)
+{
+	size_t from = r->len > 6000 ? r->len - 6000 : 0;
+
+	fprintf(stderr, "\n---- %s: status %d%s after %.1f s; output%s:\n%s\n---- end\n", what,
+		r->status, r->timed_out ? " (watchdog)" : "", r->secs,
+		from ? " (last 6000 bytes)" : "", r->out + from);
+}

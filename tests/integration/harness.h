@@ -1,0 +1,39 @@
+/* harness: run the real vmm binary as a child process with a watchdog, feed
+ * its console, and collect what it printed and how it ended. Integration
+ * tests assert on that, like a user at a terminal would. */
+#ifndef TESTS_HARNESS_H
+#define TESTS_HARNESS_H
+
+#include <stddef.h>
+
+struct proc_result {
+	int status;		/* exit code, or 128 + signal */
+	int timed_out;		/* the watchdog killed it */
+	char *out;		/* stdout and stderr, interleaved, NUL-terminated */
+	size_t len;
+	double secs;
+};
+
+/* h_run(argv, send_after, send, timeout_s, r): run argv; once the output
+ * contains send_after (or at once if it is NULL), write send to its stdin
+ * (if send is not NULL), then close stdin. Returns 0 or -1 if it could not
+ * start. */
+int h_run(char *const argv[], const char *send_after, const char *send, int timeout_s,
+	  struct proc_result *r);
+void h_free(struct proc_result *r);
+
+/* Paths, overridable from the environment: VMM (the binary), GUEST_DIR
+ * (bzImage, initrd), MICRO_DIR (*.bin). */
+const char *h_vmm(void);
+const char *h_guest(const char *file);	/* static buffer per call site: copy it */
+const char *h_micro(const char *file);
+
+/* h_count_lines(s): newlines in s. h_field(out, key): the number after
+ * "key=" on the READY line, or -1. */
+int h_count_lines(const char *s);
+long h_ready_field(const char *out, const char *key);
+
+/* h_dump(r): print the output on failure, so the log explains it. */
+void h_dump(const char *what, const struct proc_result *r);
+
+#endif

@@ -1,0 +1,43 @@
+/* main: the integration-test runner. `integration-tests [SUITE...]` runs the
+ * named suites (cli, micro, linux), all by default. A suite whose requirement
+ * is missing fails with a message saying so; it is never skipped silently. */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <string.h>
+#include "suites.h"
+
+int add_isuite(const char *name, const struct itest *tests)
+{
+	CU_pSuite s = CU_add_suite(name, NULL, NULL);
+
+	if (!s)
+		return -1;
+	for (; tests->name; tests++)
+		if (!CU_add_test(s, tests->name, tests->fn))
+			return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct { const char *name; int (*add)(void); } all[] = {
+		{ "cli", suite_cli }, { "micro", suite_micro }, { "linux", suite_linux },
+	};
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		int want = argc < 2;
+
+		for (int a = 1; a < argc; a++)
+			want |= !strcmp(argv[a], all[i].name);
+		if (want && all[i].add() < 0)
+			return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,128 @@
+/* test_misc: guest RAM layout and limits, KVM kind detection, the CMOS clock,
+ * CPUID edits, GDT descriptors. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "../../devices/platform.h"
+#include "../../vmm/boot64.h"
+#include "../../vmm/cpuid.h"
+#include "../../vmm/kvm.h"
+#include "../../vmm/mem.h"
+#include "suites.h"
+
+static void test_mem_layout(void)
+{
+	struct mem_slot s[2];
+
+	CU_ASSERT_EQUAL(mem_layout(512ULL << 20, s), 1);
+	CU_ASSERT_EQUAL(s[0].len, 512ULL << 20);
+	CU_ASSERT_EQUAL(mem_layout(3ULL << 30, s), 1);
+	CU_ASSERT_EQUAL(mem_layout(5ULL << 30, s), 2);
+	CU_ASSERT_EQUAL(s[0].len, 3ULL << 30);
+	CU_ASSERT_EQUAL(s[1].gpa, 4ULL << 30);
+	CU_ASSERT_EQUAL(s[1].len, 2ULL << 30);
+	CU_ASSERT_EQUAL(s[1].offset, 3ULL << 30);
+}
+
+static void test_mem_limits(void)
+{
+	struct mem m;
+
+	CU_ASSERT_EQUAL(mem_init(&m, 1 << 20), -EINVAL);		/* below minimum */
+	CU_ASSERT_EQUAL(mem_init(&m, (16 << 20) + 100), -EINVAL);	/* not page sized */
+	CU_ASSERT_EQUAL(mem_init(&m, 1ULL << 50), -ENOMEM);		/* more than the host */
+	CU_ASSERT_EQUAL(mem_init(&m, 16 << 20), 0);
+	CU_ASSERT_PTR_NOT_NULL(mem_hva(&m, 0, 16 << 20));
+	CU_ASSERT_PTR_NULL(mem_hva(&m, 0, (16 << 20) + 1));
+	CU_ASSERT_PTR_NULL(mem_hva(&m, 16 << 20, 1));
+	CU_ASSERT_PTR_NOT_NULL(mem_hva(&m, (16 << 20) - 1, 1));
+	mem_free(&m);
+}
+
+static void test_kvm_kind(void)
+{
+	char dir[] = "/tmp/kvmkind.XXXXXX", sub[300];
+
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	CU_ASSERT_EQUAL(kvm_kind_detect(dir), KVM_KIND_UNKNOWN);
+	snprintf(sub, sizeof(sub), "%s/kvm_amd", dir);
+	mkdir(sub, 0700);
+	CU_ASSERT_EQUAL(kvm_kind_detect(dir), KVM_KIND_AMD);
+	snprintf(sub, sizeof(sub), "%s/kvm_pvm", dir);
+	mkdir(sub, 0700);
+	CU_ASSERT_EQUAL(kvm_kind_detect(dir), KVM_KIND_PVM);	/* PVM wins */
+	CU_ASSERT_STRING_EQUAL(kvm_kind_name(KVM_KIND_PVM), "pvm");
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/kvm_amd", dir);
+	rmdir(sub);
+	rmdir(dir);
+}
+
+static void test_rtc(void)
+{
+	time_t t = 1795374156;	/* 2026-11-22 19:02:36 UTC */
+
+	CU_ASSERT_EQUAL(rtc_register(0x00, t), 0x36);
+	CU_ASSERT_EQUAL(rtc_register(0x02, t), 0x02);
+	CU_ASSERT_EQUAL(rtc_register(0x04, t), 0x19);
+	CU_ASSERT_EQUAL(rtc_register(0x07, t), 0x22);
+	CU_ASSERT_EQUAL(rtc_register(0x08, t), 0x11);
+	CU_ASSERT_EQUAL(rtc_register(0x09, t), 0x26);
+	CU_ASSERT_EQUAL(rtc_register(0x32, t), 0x20);
+	CU_ASSERT_EQUAL(rtc_register(0x0b, t), 0x02);	/* 24 h, BCD */
+}
+
+static void test_cpuid(void)
+{
+	struct kvm_cpuid2 *base = calloc(1, sizeof(*base) + 4 * sizeof(base->entries[0]));
+	struct kvm_cpuid2 *c;
+	struct kvm_cpuid_entry2 *e;
+
+	base->nent = 4;
+	base->entries[0] = (struct kvm_cpuid_entry2){ .function = 0, .ebx = 0x68747541 };
+	base->entries[1] = (struct kvm_cpuid_entry2){ .function = 1, .ebx = 0x12345678 };
+	base->entries[2] = (struct kvm_cpuid_entry2){ .function = 0xb, .index = 1 };
+	base->entries[3] = (struct kvm_cpuid_entry2){ .function = 0x80000008, .ecx = 0xffff };
+	c = cpuid_for_vcpu(base, 3, 4);
+	CU_ASSERT_FATAL(c != NULL);
+	e = cpuid_find(c, 1, 0);
+	CU_ASSERT_EQUAL(e->ebx >> 24, 3);		/* APIC ID */
+	CU_ASSERT_EQUAL((e->ebx >> 16) & 0xff, 4);	/* logical CPUs */
+	CU_ASSERT_EQUAL(e->ebx & 0xffff, 0x5678);
+	CU_ASSERT(e->ecx & (1u << 31));			/* hypervisor */
+	e = cpuid_find(c, 0xb, 1);
+	CU_ASSERT_EQUAL(e->edx, 3);
+	CU_ASSERT_EQUAL(e->ebx, 4);
+	CU_ASSERT_EQUAL(e->eax, 2);
+	e = cpuid_find(c, 0x80000008, 0);
+	CU_ASSERT_EQUAL(e->ecx & 0xff, 3);		/* AMD: cores - 1 */
+	CU_ASSERT_PTR_NULL(cpuid_find(c, 7, 0));
+	CU_ASSERT_EQUAL(base->entries[1].ebx, 0x12345678);	/* base untouched */
+	free(c);
+	free(base);
+}
+
+static void test_gdt(void)
+{
+	CU_ASSERT_EQUAL(boot64_gdt_entry(0, 0xfffff, 0xa09b), 0x00af9b000000ffffULL);
+	CU_ASSERT_EQUAL(boot64_gdt_entry(0, 0xfffff, 0xc093), 0x00cf93000000ffffULL);
+	CU_ASSERT_EQUAL(boot64_gdt_entry(0, 0x67, 0x008b), 0x00008b0000000067ULL);
+}
+
+int suite_misc(void)
+{
+	static const struct unit_test t[] = {
+		{ "guest RAM layout", test_mem_layout },
+		{ "guest RAM limits and bounds", test_mem_limits },
+		{ "KVM kind detection", test_kvm_kind },
+		{ "CMOS clock registers", test_rtc },
+		{ "CPUID edits", test_cpuid },
+		{ "GDT descriptors", test_gdt },
+		{ 0 }
+	};
+	return add_suite("misc", t);
+}
