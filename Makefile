@@ -30,7 +30,7 @@ MICRO_GUESTS := hello crash dirtier
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 
-.PHONY: all guest micro linux-guest test unit integration demo asan clean setup lab-check
+.PHONY: bench-boot all guest micro linux-guest test unit integration demo asan clean setup lab-check
 all: $(B)/vmm $(B)/vmm.static micro
 
 $(B)/obj/%.o: %.c
@@ -72,6 +72,10 @@ $(B)/integration-tests: $(call obj,$(INTEG_SRCS)) $(B)/obj/vmm/err.o
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -static -o $@ $^ -lcunit $(LDLIBS)
 
+$(B)/boottime: tests/tools/boottime.c
+	@echo "  CC      $<"
+	@$(CC) -O2 -static -Wall -Werror -o $@ $<
+
 setup:
 	@scripts/setup.sh
 
@@ -86,6 +90,10 @@ demo: setup
 asan:
 	$(MAKE) B=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" build/asan/unit-tests build/asan/vmm
 	build/asan/unit-tests
+
+bench-boot: setup
+	$(MAKE) all guest $(B)/boottime
+	scripts/bench-boot.sh $(B)
 
 clean:
 	rm -rf $(B)

@@ -198,8 +198,10 @@ static int load_guest(struct vm *vm, const struct run_opts *o, const uint8_t *ke
 	return vm_set_boot_cpu(vm, &regs);
 }
 
-static int run_vm(const struct run_opts *o, struct kvm *kvm, const uint8_t *kernel, size_t klen,
-		  const uint8_t *initrd, size_t ilen)
+/* run_vm takes the image buffers and frees them once they are in guest RAM:
+ * keeping a 14 MiB bzImage around would triple the VMM's own memory. */
+static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, size_t klen,
+		  uint8_t *initrd, size_t ilen)
 {
 	struct run_ctx *ctx = calloc(1, sizeof(*ctx));
 	struct device_env env;
@@ -213,6 +215,9 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, const uint8_t *kern
 	if (r < 0)
 		goto out;
 	r = load_guest(&ctx->vm, o, kernel, klen, initrd, ilen);
+	free(kernel);
+	free(initrd);
+	kernel = initrd = NULL;
 	if (r < 0)
 		goto destroy;
 	r = console_open(&ctx->con, o->console);
@@ -269,6 +274,8 @@ console:
 destroy:
 	vm_destroy(&ctx->vm);
 out:
+	free(kernel);
+	free(initrd);
 	free(ctx);
 	if (r < 0)
 		die("%s", err_msg());
@@ -314,7 +321,5 @@ int cmd_run(int argc, char **argv)
 		 (unsigned long long)(o.mem_size >> 20));
 	status = run_vm(&o, &kvm, kernel, klen, initrd, ilen);
 	kvm_close(&kvm);
-	free(kernel);
-	free(initrd);
 	return status;
 }

@@ -5,15 +5,18 @@
 # test binary and SCRIPT, boots it, and returns SCRIPT's output and exit status.
 # A watchdog ends a lab that hangs with a clear message (exit 124).
 #
-#   scripts/lab.sh [--timeout SECONDS] [--build DIR] [--mem MiB] SCRIPT [ARGS...]
+#   scripts/lab.sh [--timeout SECONDS] [--build DIR] [--mem MiB] [--with-qemu] SCRIPT [ARGS...]
 #
+# --with-qemu also puts qemu-system-x86_64 (with its libraries, firmware under
+# /qemu) into the lab, as the peer we measure against.
 # SCRIPT runs as /lab/script inside the lab with ARGS; the lab's files:
 #   /bin/vmm  /guest/bzImage  /guest/initrd  /micro/*.bin  /bin/integration-tests
 set -euo pipefail
 
-timeout_s=600 B=build mem=3072
+timeout_s=600 B=build mem=3072 with_qemu=0
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--with-qemu) with_qemu=1; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--build) B=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
@@ -43,6 +46,21 @@ cp "$B/vmm.static" "$root/bin/vmm"
 cp "$B/guest/bzImage" "$B/guest/initrd" "$root/guest/"
 cp "$B"/micro/*.bin "$root/micro/" 2>/dev/null || true
 [ -f "$B/integration-tests" ] && cp "$B/integration-tests" "$root/bin/"
+[ -f "$B/boottime" ] && cp "$B/boottime" "$root/bin/"
+if [ "$with_qemu" = 1 ]; then
+	mkdir -p "$root/qemu"
+	cp /usr/bin/qemu-system-x86_64 "$root/bin/"
+	for lib in $(ldd /usr/bin/qemu-system-x86_64 | awk '/=>/ {print $3} /^\t\/lib64/ {print $1}'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
+		 /usr/share/qemu/linuxboot.bin /usr/share/qemu/kvmvapic.bin /usr/share/qemu/pvh.bin \
+		 /usr/share/qemu/qboot.rom; do
+		cp -L "$f" "$root/qemu/"
+	done
+	cp -L /usr/share/qemu/qboot.rom "$root/qemu/bios-microvm.bin"
+fi
 cp "$script" "$root/lab/script"
 chmod +x "$root/lab/script"
 printf '%q ' "$@" > "$root/lab/args"

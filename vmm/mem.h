@@ -1,4 +1,4 @@
-/* mem: guest RAM. One memfd-backed mapping, cut into at most two KVM memory
+/* mem: guest RAM. One anonymous mapping, cut into at most two KVM memory
  * slots: RAM below the PCI hole (at most 3 GiB from 0) and the rest above 4 GiB.
  * Every guest-physical access from the VMM goes through mem_hva(), which checks
  * that the whole range lies inside one slot, so a guest-supplied address can
@@ -18,13 +18,12 @@ struct mem_slot {
 	uint32_t id;
 	uint64_t gpa;
 	uint64_t len;		/* bytes */
-	uint64_t offset;	/* into the memfd and into mem.hva */
+	uint64_t offset;	/* into mem.hva */
 };
 
 struct mem {
 	uint8_t *hva;		/* the whole of guest RAM, slot after slot */
 	uint64_t size;		/* bytes */
-	int fd;			/* memfd */
 	int nslots;
 	struct mem_slot slots[2];
 };

@@ -44,7 +44,6 @@ int vm_create(struct vm *vm, struct kvm *kvm, uint64_t mem_size, int ncpus)
 	vm->kvm = kvm;
 	vm->fd = -1;
 	vm->stop_fd = -1;
-	vm->mem.fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	bus_init(&vm->pio, "port I/O");
 	bus_init(&vm->mmio, "MMIO");
