@@ -30,7 +30,7 @@ MICRO_GUESTS := hello crash dirtier
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 
-.PHONY: bench-boot all guest micro linux-guest test unit integration demo asan clean setup lab-check
+.PHONY: asan-build bench-boot all guest micro linux-guest test unit integration demo asan clean setup lab-check
 all: $(B)/vmm $(B)/vmm.static micro
 
 $(B)/obj/%.o: %.c
@@ -80,16 +80,21 @@ setup:
 	@scripts/setup.sh
 
 test: setup
-	$(MAKE) all guest $(B)/unit-tests $(B)/integration-tests
+	$(MAKE) all guest $(B)/unit-tests $(B)/integration-tests asan-build
 	scripts/run-tests.sh $(B)
 
 demo: setup
 	$(MAKE) all guest
 	scripts/demo.sh $(B)
 
-asan:
-	$(MAKE) B=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" build/asan/unit-tests build/asan/vmm
+# The unit tests and the VMM built with AddressSanitizer and UBSan (any report
+# fails the run); make test runs them too.
+SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+asan-build:
+	@$(MAKE) --no-print-directory B=build/asan CFLAGS="$(SAN_CFLAGS)" build/asan/unit-tests build/asan/vmm
+asan: asan-build $(B)/integration-tests
 	build/asan/unit-tests
+	VMM=build/asan/vmm GUEST_DIR=$(B)/guest $(B)/integration-tests cli
 
 bench-boot: setup
 	$(MAKE) all guest $(B)/boottime

@@ -47,13 +47,19 @@ cp "$B/guest/bzImage" "$B/guest/initrd" "$root/guest/"
 cp "$B"/micro/*.bin "$root/micro/" 2>/dev/null || true
 [ -f "$B/integration-tests" ] && cp "$B/integration-tests" "$root/bin/"
 [ -f "$B/boottime" ] && cp "$B/boottime" "$root/bin/"
-if [ "$with_qemu" = 1 ]; then
-	mkdir -p "$root/qemu"
-	cp /usr/bin/qemu-system-x86_64 "$root/bin/"
-	for lib in $(ldd /usr/bin/qemu-system-x86_64 | awk '/=>/ {print $3} /^\t\/lib64/ {print $1}'); do
+# copy_dynamic BINARY NAME: a dynamically linked program and its libraries.
+copy_dynamic() {
+	cp "$1" "$root/bin/$2"
+	for lib in $(ldd "$1" | awk '/=>/ {print $3} /^\t\/lib64/ {print $1}'); do
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
 	done
+}
+# The sanitizer build of the VMM, when there is one, as /bin/vmm-asan.
+[ -x build/asan/vmm ] && copy_dynamic build/asan/vmm vmm-asan
+if [ "$with_qemu" = 1 ]; then
+	mkdir -p "$root/qemu"
+	copy_dynamic /usr/bin/qemu-system-x86_64 qemu-system-x86_64
 	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
 		 /usr/share/qemu/linuxboot.bin /usr/share/qemu/kvmvapic.bin /usr/share/qemu/pvh.bin \
 		 /usr/share/qemu/qboot.rom; do

@@ -11,18 +11,19 @@ log=$(mktemp "${TMPDIR:-/tmp}/tests.XXXXXX")
 trap 'rm -f "$log"' EXIT
 
 passed=0 failed=0
-# Add the "tests" row of a CUnit run summary in $log to the totals; a run that
-# printed no summary (crashed, hung, lab failed) counts as one failure.
+# Add the "tests" rows of the CUnit run summaries in $log to the totals; a
+# run that printed no summary (crashed, hung, lab failed) counts as a failure.
 tally() {
-	local row
-	row=$(tr -d '\r' < "$log" | awk '$1 == "tests" && NF >= 5 {r=$0} END {print r}')
-	if [ -z "$row" ]; then
+	local sums
+	sums=$(tr -d '\r' < "$log" | awk '$1 == "tests" && NF >= 6 {p += $4; f += $5; n++}
+		END {if (n) print p, f}')
+	if [ -z "$sums" ]; then
 		echo "run-tests: $1 printed no CUnit summary: counted as failed" >&2
 		failed=$((failed + 1))
 		return
 	fi
-	set -- $row
-	passed=$((passed + $4)) failed=$((failed + $5))
+	set -- $sums
+	passed=$((passed + $1)) failed=$((failed + $2))
 }
 
 run() {	# run NAME CMD...: run, show, tally
@@ -35,6 +36,11 @@ run() {	# run NAME CMD...: run, show, tally
 run "unit tests" "$B/unit-tests"
 run "integration: cli" env VMM="$B/vmm" GUEST_DIR="$B/guest" MICRO_DIR="$B/micro" \
 	"$B/integration-tests" cli
+if [ -x build/asan/unit-tests ]; then
+	run "unit tests (ASan + UBSan)" build/asan/unit-tests
+	run "integration: cli (ASan + UBSan VMM)" env VMM=build/asan/vmm GUEST_DIR="$B/guest" \
+		MICRO_DIR="$B/micro" "$B/integration-tests" cli
+fi
 
 kvm=none
 if [ -c /dev/kvm ]; then

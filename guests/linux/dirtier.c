@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 			usleep(200);
 		}
 		if (t >= next_hb) {
-			printf("HB %llu gen=%llu mb_written=%llu\n", (unsigned long long)++hb,
+			printf("HB %llu gen=%llu mib_dirtied=%llu\n", (unsigned long long)++hb,
 			       (unsigned long long)gen, (unsigned long long)(written * PAGE >> 20));
 			fflush(stdout);
 			next_hb += hb_ms * 1000000ull;
