@@ -14,14 +14,14 @@ B       := build
 VMM_SRCS := vmm/err.c vmm/kvm.c vmm/mem.c vmm/bus.c vmm/boot64.c vmm/linux.c vmm/acpi.c \
             vmm/aml.c vmm/cpuid.c vmm/msr.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c
 DEV_SRCS := devices/devices.c devices/serial.c devices/i8042.c devices/rtc.c devices/pm.c \
-            devices/debugport.c
+            devices/debugport.c devices/virtqueue.c
 CLI_SRCS := cli/opts.c cli/run.c
 MAIN_SRC := cli/main.c
 LIB_SRCS := $(VMM_SRCS) $(DEV_SRCS) $(CLI_SRCS)
 
 UNIT_SRCS := tests/unit/main.c tests/unit/test_bus.c tests/unit/test_linux.c \
              tests/unit/test_acpi.c tests/unit/test_opts.c tests/unit/test_serial.c \
-             tests/unit/test_misc.c
+             tests/unit/test_misc.c tests/unit/test_virtq.c
 INTEG_SRCS := tests/integration/main.c tests/integration/harness.c \
               tests/integration/test_cli.c tests/integration/test_micro.c tests/integration/test_linux.c
 
@@ -30,7 +30,7 @@ MICRO_GUESTS := hello crash dirtier
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 
-.PHONY: asan-build bench-boot all guest micro linux-guest test unit integration demo asan clean setup lab-check
+.PHONY: fuzz asan-build bench-boot all guest micro linux-guest test unit integration demo asan clean setup lab-check
 all: $(B)/vmm $(B)/vmm.static micro
 
 $(B)/obj/%.o: %.c
@@ -76,11 +76,26 @@ $(B)/boottime: tests/tools/boottime.c
 	@echo "  CC      $<"
 	@$(CC) -O2 -static -Wall -Werror -o $@ $<
 
+# libFuzzer targets (clang), each run for FUZZ_SECONDS on its corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := virtq
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(filter-out cli/%,$(LIB_SRCS)) cli/opts.c -pthread
+fuzz: $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(B)/fuzz/corpus-$$t && \
+		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(B)/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | tail -4 || exit 1; \
+	done
+
 setup:
 	@scripts/setup.sh
 
 test: setup
 	$(MAKE) all guest $(B)/unit-tests $(B)/integration-tests asan-build
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	scripts/run-tests.sh $(B)
 
 demo: setup
