@@ -7,14 +7,16 @@
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread
-LDLIBS  += -pthread
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread
+override LDLIBS += -pthread
 B       := build
 
 VMM_SRCS := vmm/err.c vmm/kvm.c vmm/mem.c vmm/bus.c vmm/boot64.c vmm/linux.c vmm/acpi.c \
-            vmm/aml.c vmm/cpuid.c vmm/msr.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c
+            vmm/aml.c vmm/cpuid.c vmm/msr.c vmm/irq.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c
 DEV_SRCS := devices/devices.c devices/serial.c devices/i8042.c devices/rtc.c devices/pm.c \
-            devices/debugport.c devices/virtqueue.c
+            devices/debugport.c devices/virtqueue.c \
+            devices/pci.c devices/msix.c devices/virtio-pci.c devices/virtio-rng.c \
+            devices/virtio-blk.c devices/virtio-net.c
 CLI_SRCS := cli/opts.c cli/run.c
 MAIN_SRC := cli/main.c
 LIB_SRCS := $(VMM_SRCS) $(DEV_SRCS) $(CLI_SRCS)

@@ -4,6 +4,10 @@
 #define CLI_CLI_H
 
 #include <stdint.h>
+#include "../devices/virtio-devices.h"
+
+#define RUN_MAX_DISKS 8
+#define RUN_MAX_NETS 4
 
 int cmd_run(int argc, char **argv);
 
@@ -15,6 +19,10 @@ struct run_opts {
 	long micro_arg;
 	int quiet;
 	int help;
+	struct disk_spec disks[RUN_MAX_DISKS];
+	int ndisks;
+	struct net_spec nets[RUN_MAX_NETS];
+	int nnets;
 };
 
 /* run_parse(argc, argv, o): fill o with defaults and the options; returns 0 or

@@ -43,6 +43,10 @@ static const char run_help[] =
 	"      --micro-arg N     value handed to the micro guest in rdx (default 0)\n"
 	"  -m, --memory SIZE     guest RAM, e.g. 512M, 2G; a bare number is MiB (default 512M)\n"
 	"  -p, --cpus N          vCPUs (default 1)\n"
+	"  -d, --disk PATH[,readonly][,serial=ID]\n"
+	"                        virtio-blk disk on a raw image; repeat for more (up to 8)\n"
+	"  -n, --net tap=NAME[,mac=MAC]\n"
+	"                        virtio-net card on a host tap device; repeat for more (up to 4)\n"
 	"      --console SPEC    stdio (default), file:PATH or none\n"
 	"      --kvm PATH        KVM device (default /dev/kvm)\n"
 	"  -q, --quiet           no informational messages on stderr\n"
@@ -65,6 +69,8 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "cpus", required_argument, NULL, 'p' },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "kvm", required_argument, NULL, OPT_KVM },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "net", required_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -79,7 +85,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 	o->cpus = 1;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:i:c:M:m:p:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:i:c:M:m:p:d:n:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
 		case 'i': o->initrd = optarg; break;
@@ -88,6 +94,22 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		case OPT_CONSOLE: o->console = optarg; break;
 		case OPT_KVM: o->kvm_path = optarg; break;
 		case 'q': o->quiet = 1; break;
+		case 'd':
+			if (o->ndisks == RUN_MAX_DISKS)
+				return err_set(-E2BIG, "at most %d --disk options", RUN_MAX_DISKS);
+			r = disk_spec_parse(optarg, &o->disks[o->ndisks]);
+			if (r < 0)
+				return r;
+			o->ndisks++;
+			break;
+		case 'n':
+			if (o->nnets == RUN_MAX_NETS)
+				return err_set(-E2BIG, "at most %d --net options", RUN_MAX_NETS);
+			r = net_spec_parse(optarg, o->nnets, &o->nets[o->nnets]);
+			if (r < 0)
+				return r;
+			o->nnets++;
+			break;
 		case 'h': o->help = 1; return 0;
 		case 'm':
 			r = opt_size(optarg, &o->mem_size);
@@ -126,6 +148,8 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		return err_set(-EINVAL, "--kernel and --micro exclude each other");
 	if (o->initrd && !o->kernel)
 		return err_set(-EINVAL, "--initrd needs --kernel");
+	if (o->micro && (o->ndisks || o->nnets))
+		return err_set(-EINVAL, "micro guests have no PCI: --disk and --net need --kernel");
 	if (o->mem_size % 4096)
 		return err_set(-EINVAL, "--memory must be a multiple of 4 KiB");
 	return 0;
@@ -223,12 +247,18 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 	r = console_open(&ctx->con, o->console);
 	if (r < 0)
 		goto destroy;
-	env = (struct device_env){ .console_out_fd = ctx->con.out_fd,
-				   .console_space_fd = ctx->con.space_fd,
-				   .micro = o->micro != NULL };
-	r = devices_init(&ctx->devs, &ctx->vm, &env);
+	r = loop_init(&ctx->loop);
 	if (r < 0)
 		goto console;
+	env = (struct device_env){ .console_out_fd = ctx->con.out_fd,
+				   .console_space_fd = ctx->con.space_fd,
+				   .micro = o->micro != NULL,
+				   .loop = &ctx->loop,
+				   .disks = o->disks, .ndisks = o->ndisks,
+				   .nets = o->nets, .nnets = o->nnets };
+	r = devices_init(&ctx->devs, &ctx->vm, &env);
+	if (r < 0)
+		goto loop_only;
 	ctx->con.rx = console_rx;
 	ctx->con.dev = ctx->devs.console;
 	ctx->con.quit = on_console_quit;
@@ -242,8 +272,7 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	ctx->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	r = loop_init(&ctx->loop);
-	if (r == 0 && ctx->sig_fd >= 0)
+	if (ctx->sig_fd >= 0)
 		r = loop_add(&ctx->loop, ctx->sig_fd, EPOLLIN, on_signal, ctx);
 	if (r == 0)
 		r = loop_add(&ctx->loop, ctx->vm.stop_fd, EPOLLIN, on_stop, ctx);
@@ -265,10 +294,11 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 		log_info("%s", ctx->vm.stop_msg);
 	r = 0;
 loop:
-	loop_free(&ctx->loop);
 	if (ctx->sig_fd >= 0)
 		close(ctx->sig_fd);
 	devices_free(&ctx->devs);
+loop_only:
+	loop_free(&ctx->loop);
 console:
 	console_close(&ctx->con);
 destroy:
@@ -321,5 +351,7 @@ int cmd_run(int argc, char **argv)
 		 (unsigned long long)(o.mem_size >> 20));
 	status = run_vm(&o, &kvm, kernel, klen, initrd, ilen);
 	kvm_close(&kvm);
+	for (int i = 0; i < o.ndisks; i++)
+		free((char *)o.disks[i].path);
 	return status;
 }

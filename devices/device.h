@@ -6,12 +6,20 @@
 #define DEVICES_DEVICE_H
 
 struct vm;
+struct loop;
+struct disk_spec;
+struct net_spec;
 
 /* What the VMM hands a device at init. */
 struct device_env {
 	int console_out_fd;	/* where the UART writes guest output; -1: discard */
 	int console_space_fd;	/* eventfd the UART signals when its receive FIFO has room */
-	int micro;		/* a micro guest: add the debug port */
+	int micro;		/* a micro guest: add the debug port, no PCI */
+	struct loop *loop;	/* the I/O loop, for queue notifications and taps */
+	const struct disk_spec *disks;
+	int ndisks;
+	const struct net_spec *nets;
+	int nnets;
 };
 
 struct device {

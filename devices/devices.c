@@ -1,10 +1,13 @@
 /* devices: the device table, in init order (see devices.h). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include "../vmm/err.h"
 #include "devices.h"
 #include "platform.h"
 #include "serial.h"
+#include "virtio-devices.h"
+#include "../vmm/vm.h"
 
 typedef struct device (*device_ctor)(void);
 
@@ -18,11 +21,52 @@ static const device_ctor table[] = {
 
 #define NDEV (int)(sizeof(table) / sizeof(table[0]))
 
+/* Remember a created virtio device so that devices_free() can release it. */
+static void keep(struct devices *ds, void *dev, void (*free_fn)(void *))
+{
+	ds->virtio[ds->nvirtio].dev = dev;
+	ds->virtio[ds->nvirtio++].free = free_fn;
+}
+
+/* The PCI bus and, on it, the entropy device, the disks, the network cards. */
+static int add_pci(struct devices *ds, struct vm *vm, const struct device_env *env)
+{
+	void *dev = NULL;
+	int r;
+
+	if (env->ndisks + env->nnets + 1 > DEVICES_MAX_VIRTIO)
+		return err_set(-E2BIG, "too many devices: at most %d disks and networks",
+			       DEVICES_MAX_VIRTIO - 1);
+	r = pci_bus_init(&ds->pci, &vm->pio);
+	if (r < 0)
+		goto fail;
+	ds->have_pci = 1;
+	r = virtio_rng_create(vm, env->loop, &ds->pci, &dev);
+	if (r < 0)
+		goto fail;
+	keep(ds, dev, virtio_rng_free);
+	for (int i = 0; i < env->ndisks; i++) {
+		r = virtio_blk_create(vm, env->loop, &ds->pci, &env->disks[i], &dev);
+		if (r < 0)
+			goto fail;
+		keep(ds, dev, virtio_blk_free);
+	}
+	for (int i = 0; i < env->nnets; i++) {
+		r = virtio_net_create(vm, env->loop, &ds->pci, &env->nets[i], &dev);
+		if (r < 0)
+			goto fail;
+		keep(ds, dev, virtio_net_free);
+	}
+	return 0;
+fail:
+	devices_free(ds);
+	return r;
+}
+
 int devices_init(struct devices *ds, struct vm *vm, const struct device_env *env)
 {
+	memset(ds, 0, sizeof(*ds));
 	ds->list = calloc(NDEV, sizeof(*ds->list));
-	ds->n = 0;
-	ds->console = NULL;
 	if (!ds->list)
 		return err_set(-ENOMEM, "out of memory for devices");
 	for (int i = 0; i < NDEV; i++) {
@@ -39,11 +83,16 @@ int devices_init(struct devices *ds, struct vm *vm, const struct device_env *env
 		}
 	}
 	ds->console = ds->list[0].state;
-	return 0;
+	if (env->micro)
+		return 0;
+	return add_pci(ds, vm, env);
 }
 
 void devices_free(struct devices *ds)
 {
+	for (int i = ds->nvirtio - 1; i >= 0; i--)
+		ds->virtio[i].free(ds->virtio[i].dev);
+	ds->nvirtio = 0;
 	for (int i = 0; i < ds->n; i++)
 		if (ds->list[i].free)
 			ds->list[i].free(&ds->list[i]);

@@ -4,13 +4,23 @@
 #define DEVICES_DEVICES_H
 
 #include "device.h"
+#include "pci.h"
 
 struct serial;
+
+#define DEVICES_MAX_VIRTIO 16
 
 struct devices {
 	struct device *list;
 	int n;
 	struct serial *console;	/* the UART that carries the console */
+	struct pci_bus pci;
+	int have_pci;
+	struct {
+		void *dev;
+		void (*free)(void *dev);
+	} virtio[DEVICES_MAX_VIRTIO];
+	int nvirtio;
 };
 
 /* devices_init(ds, vm, env): create every device in the table. Returns 0 or

@@ -66,6 +66,23 @@ static const uint8_t com1_crs[] = {
 	0x79, 0x00,
 };
 
+/* The PCI host bridge's resources: bus 0, the config ports it uses, the I/O
+ * ports around them and the MMIO window where the VMM places BARs. Without a
+ * PNP0A03 device Linux never scans the bus when ACPI routes interrupts. */
+static const uint8_t pci0_crs[] = {
+	/* WordBusNumber: producer, fixed 0..0, length 1 */
+	0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+	/* IO(Decode16, 0xcf8, 0xcf8, 1, 8): the config ports */
+	0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08,
+	/* WordIO windows 0x0000-0x0cf7 and 0x0d00-0xffff */
+	0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0, 0, 0x00, 0x00, 0xf7, 0x0c, 0, 0, 0xf8, 0x0c,
+	0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0, 0, 0x00, 0x0d, 0xff, 0xff, 0, 0, 0x00, 0xf3,
+	/* DWordMemory window 0xc0000000-0xfebfffff, read-write, non-cacheable */
+	0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0, 0, 0, 0,
+	0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xbf, 0xfe, 0, 0, 0, 0, 0x00, 0x00, 0xc0, 0x3e,
+	0x79, 0x00,
+};
+
 static uint32_t build_dsdt(uint8_t *t, size_t cap)
 {
 	/* Name (_S5, Package (4) { 5, 0, 0, 0 }): the sleep type that the guest
@@ -85,6 +102,13 @@ static uint32_t build_dsdt(uint8_t *t, size_t cap)
 	aml_name_eisaid(&a, "_HID", "PNP0501");
 	aml_name_int(&a, "_UID", 0);
 	aml_name_buffer(&a, "_CRS", com1_crs, sizeof(com1_crs));
+	aml_close(&a, dev);
+	dev = aml_open(&a, 0x5b, 0x82, "PCI0");
+	aml_name_eisaid(&a, "_HID", "PNP0A03");
+	aml_name_int(&a, "_UID", 0);
+	aml_name_int(&a, "_SEG", 0);
+	aml_name_int(&a, "_BBN", 0);
+	aml_name_buffer(&a, "_CRS", pci0_crs, sizeof(pci0_crs));
 	aml_close(&a, dev);
 	aml_close(&a, sb);
 	if (a.overflow)

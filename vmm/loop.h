@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#define LOOP_MAX 16
+#define LOOP_MAX 64
 
 struct loop;
 typedef void (*loop_fn)(struct loop *l, int fd, uint32_t events, void *arg);

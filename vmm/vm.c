@@ -62,6 +62,9 @@ int vm_create(struct vm *vm, struct kvm *kvm, uint64_t mem_size, int ncpus)
 	r = create_platform(vm);
 	if (r < 0)
 		goto fail;
+	r = irq_init(&vm->irq, vm->fd);
+	if (r < 0)
+		goto fail;
 	r = mem_init(&vm->mem, mem_size);
 	if (r < 0)
 		goto fail;

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include "bus.h"
+#include "irq.h"
 #include "kvm.h"
 #include "mem.h"
 
@@ -32,6 +33,7 @@ struct vm {
 	int fd;			/* VM fd */
 	struct mem mem;
 	struct bus pio, mmio;
+	struct irq_routes irq;	/* MSI routes; own lock */
 	int ncpus;
 	struct vcpu *vcpus;
 	int started;

@@ -71,6 +71,8 @@ static void check_tables(int ncpus)
 	CU_ASSERT_EQUAL(sum(dsdt, len_of(dsdt)), 0);
 	CU_ASSERT_PTR_NOT_NULL(memmem(dsdt, len_of(dsdt), "_S5_", 4));
 	CU_ASSERT_PTR_NOT_NULL(memmem(dsdt, len_of(dsdt), "COM1", 4));	/* with IRQ 4 */
+	CU_ASSERT_PTR_NOT_NULL(memmem(dsdt, len_of(dsdt), "PCI0", 4));
+	CU_ASSERT_PTR_NOT_NULL(memmem(dsdt, len_of(dsdt), "\x41\xd0\x0a\x03", 4));	/* PNP0A03 */
 	CU_ASSERT_PTR_NOT_NULL(memmem(dsdt, len_of(dsdt), "\x22\x10\x00\x79", 4));
 	CU_ASSERT_EQUAL(memcmp(madt, "APIC", 4), 0);
 	CU_ASSERT_EQUAL(sum(madt, len_of(madt)), 0);
