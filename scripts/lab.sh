@@ -39,7 +39,7 @@ root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lab,guest,micro,lib/modules,run,var}
 cp /bin/busybox "$root/bin/"
 for m in virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko \
-	 drivers/net/tun.ko drivers/net/veth.ko; do
+	 drivers/net/tun.ko drivers/net/veth.ko net/llc/llc.ko net/802/stp.ko net/bridge/bridge.ko; do
 	[ -f "$kdir/lib/modules/$kver/kernel/$m" ] && cp "$kdir/lib/modules/$kver/kernel/$m" "$root/lib/modules/"
 done
 cp "$B/vmm.static" "$root/bin/vmm"
@@ -55,6 +55,9 @@ copy_dynamic() {
 		cp -L "$lib" "$root$lib"
 	done
 }
+# iproute2's ip (busybox's cannot handle network namespaces), first in PATH.
+mkdir -p "$root/usr/sbin"
+copy_dynamic "$(command -v ip)" ../usr/sbin/ip
 # The sanitizer build of the VMM, when there is one, as /bin/vmm-asan.
 [ -x build/asan/vmm ] && copy_dynamic build/asan/vmm vmm-asan
 if [ "$with_qemu" = 1 ]; then
@@ -68,18 +71,20 @@ if [ "$with_qemu" = 1 ]; then
 	cp -L /usr/share/qemu/qboot.rom "$root/qemu/bios-microvm.bin"
 fi
 cp "$script" "$root/lab/script"
+cp tests/integration/*.sh "$root/lab/"	# helpers the tests call
 chmod +x "$root/lab/script"
 printf '%q ' "$@" > "$root/lab/args"
 cat > "$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
-export PATH=/bin HOME=/tmp
+export PATH=/usr/sbin:/bin HOME=/tmp
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 mount -t tmpfs tmpfs /tmp; mount -t tmpfs tmpfs /run
 ip link set lo up
-for m in irqbypass kvm kvm-amd tun veth; do
+for m in irqbypass kvm kvm-amd tun veth llc stp bridge; do
 	[ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko 2>/dev/null
 done
+dmesg -n 1	# the lab kernel's own messages would interleave with the tests' output
 if [ -c /dev/kvm ]; then echo "LAB-KVM ok"; else echo "LAB-KVM missing"; fi
 cd /lab
 eval "set -- $(cat /lab/args)"

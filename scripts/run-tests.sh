@@ -49,17 +49,17 @@ fi
 case $kvm in
 hw)
 	run "integration: micro + linux (this host's KVM)" env VMM="$B/vmm" GUEST_DIR="$B/guest" \
-		MICRO_DIR="$B/micro" "$B/integration-tests" micro linux ;;
+		MICRO_DIR="$B/micro" "$B/integration-tests" micro linux devices ;;
 pvm)
 	run "integration: micro (direct tier, PVM)" env VMM="$B/vmm" GUEST_DIR="$B/guest" \
 		MICRO_DIR="$B/micro" "$B/integration-tests" micro
 	echo "run-tests: /dev/kvm is PVM: the Linux suite runs in the lab"
 	run "integration: linux (lab)" scripts/lab.sh --build "$B" --timeout 1200 \
-		tests/integration/lab-tests.sh linux ;;
+		tests/integration/lab-tests.sh linux devices ;;
 none)
 	echo "run-tests: this host has no /dev/kvm: the micro and Linux suites run in the lab"
 	run "integration: micro + linux (lab)" scripts/lab.sh --build "$B" --timeout 1500 \
-		tests/integration/lab-tests.sh micro linux ;;
+		tests/integration/lab-tests.sh micro linux devices ;;
 esac
 
 echo

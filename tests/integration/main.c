@@ -1,5 +1,5 @@
 /* main: the integration-test runner. `integration-tests [SUITE...]` runs the
- * named suites (cli, micro, linux), all by default. A suite whose requirement
+ * named suites (cli, micro, linux, devices), all by default. A suite whose requirement
  * is missing fails with a message saying so; it is never skipped silently. */
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -22,6 +22,7 @@ int main(int argc, char **argv)
 {
 	static const struct { const char *name; int (*add)(void); } all[] = {
 		{ "cli", suite_cli }, { "micro", suite_micro }, { "linux", suite_linux },
+		{ "devices", suite_devices },
 	};
 	unsigned failed;
 

@@ -12,5 +12,6 @@ int add_isuite(const char *name, const struct itest *tests);
 int suite_cli(void);
 int suite_micro(void);
 int suite_linux(void);
+int suite_devices(void);
 
 #endif

@@ -1,6 +1,7 @@
 /* test_opts: sizes, integers, and `vmm run` argument checking. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include "../../cli/cli.h"
 #include "../../cli/opts.h"
 #include "suites.h"
@@ -79,12 +80,47 @@ static void test_run_args(void)
 	CU_ASSERT(PARSE(&o, "--kernel", "k", "--memory", "1025K") < 0);	/* not 4 KiB */
 }
 
+static void test_disk_net_specs(void)
+{
+	struct disk_spec d;
+	struct net_spec n;
+
+	CU_ASSERT_EQUAL(disk_spec_parse("/img/a.raw", &d), 0);
+	CU_ASSERT_STRING_EQUAL(d.path, "/img/a.raw");
+	CU_ASSERT_EQUAL(d.readonly, 0);
+	CU_ASSERT_STRING_EQUAL(d.serial, "a.raw");
+	free((char *)d.path);
+	CU_ASSERT_EQUAL(disk_spec_parse("b.img,readonly,serial=DISK42", &d), 0);
+	CU_ASSERT_STRING_EQUAL(d.path, "b.img");
+	CU_ASSERT_EQUAL(d.readonly, 1);
+	CU_ASSERT_STRING_EQUAL(d.serial, "DISK42");
+	free((char *)d.path);
+	CU_ASSERT(disk_spec_parse("", &d) < 0);
+	CU_ASSERT(disk_spec_parse(",readonly", &d) < 0);
+	CU_ASSERT(disk_spec_parse("x,bogus", &d) < 0);
+	CU_ASSERT(disk_spec_parse("x,serial=123456789012345678901", &d) < 0);	/* 21 > 20 */
+
+	CU_ASSERT_EQUAL(net_spec_parse("tap=tap0", 2, &n), 0);
+	CU_ASSERT_STRING_EQUAL(n.tap, "tap0");
+	CU_ASSERT_EQUAL(n.mac[0], 0x52);
+	CU_ASSERT_EQUAL(n.mac[5], 3);
+	CU_ASSERT_EQUAL(net_spec_parse("tap=t1,mac=02:11:22:33:44:55", 0, &n), 0);
+	CU_ASSERT_EQUAL(n.mac[1], 0x11);
+	CU_ASSERT_EQUAL(n.mac[5], 0x55);
+	CU_ASSERT(net_spec_parse("mac=02:11:22:33:44:55", 0, &n) < 0);		/* no tap */
+	CU_ASSERT(net_spec_parse("tap=t1,mac=01:11:22:33:44:55", 0, &n) < 0);	/* multicast */
+	CU_ASSERT(net_spec_parse("tap=t1,mac=zz:11:22:33:44:55", 0, &n) < 0);
+	CU_ASSERT(net_spec_parse("tap=averyveryverylongname", 0, &n) < 0);
+	CU_ASSERT(net_spec_parse("tap=t1,speed=10", 0, &n) < 0);
+}
+
 int suite_opts(void)
 {
 	static const struct unit_test t[] = {
 		{ "sizes", test_sizes },
 		{ "integers", test_longs },
 		{ "vmm run arguments", test_run_args },
+		{ "--disk and --net values", test_disk_net_specs },
 		{ 0 }
 	};
 	return add_suite("options", t);
