@@ -62,7 +62,7 @@ $(B)/micro/%.bin: $(B)/micro/%.elf
 
 # The Linux test guest: Debian's cloud kernel and our initramfs.
 linux-guest: $(B)/guest/bzImage $(B)/guest/initrd
-$(B)/guest/bzImage $(B)/guest/initrd: guests/linux/build.sh guests/linux/init guests/linux/dirtier.c
+$(B)/guest/bzImage $(B)/guest/initrd: guests/linux/build.sh guests/linux/init guests/linux/dirtier.c guests/linux/now.c
 	guests/linux/build.sh $(B)
 guest: micro linux-guest
 

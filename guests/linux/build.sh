@@ -52,6 +52,7 @@ done
 cp "$here/init" "$root/init"
 chmod +x "$root/init"
 ${CC:-gcc} -static -O2 -Wall -Werror -o "$root/bin/dirtier" "$here/dirtier.c"
+${CC:-gcc} -static -O2 -Wall -Werror -o "$root/bin/now" "$here/now.c"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -1 > "$out/initrd.tmp"
 mv "$out/initrd.tmp" "$out/initrd"
 echo "guest: $out/bzImage ($kver), $out/initrd ($(du -k "$out/initrd" | cut -f1) KiB)"
