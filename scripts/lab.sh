@@ -80,6 +80,7 @@ cat > "$root/init" <<'INIT'
 export PATH=/usr/sbin:/bin HOME=/tmp
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 mount -t tmpfs tmpfs /tmp; mount -t tmpfs tmpfs /run
+mkdir -p /dev/pts; mount -t devpts -o ptmxmode=0666 devpts /dev/pts
 ip link set lo up
 for m in irqbypass kvm kvm-amd tun veth llc stp bridge; do
 	[ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko 2>/dev/null

@@ -1,7 +1,12 @@
 /* test_micro: the direct tier. Freestanding guests on /dev/kvm exercise the
  * long-mode entry, port I/O exits, the exit path and the error report, and a
  * self-checking dirtier proves guest memory stays intact. */
+#include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
@@ -117,6 +122,53 @@ static void test_pvm_refuses_linux(void)
 	h_free(&r);
 }
 
+static void test_terminal(void)
+{
+	struct termios before, during, after;
+	int master, slave, st = -1;
+	pid_t pid;
+
+	if (!need_kvm())
+		return;
+	/* A terminal on stdin: raw while the VMM runs, Ctrl-A x quits, restored after. */
+	CU_ASSERT_FATAL(openpty(&master, &slave, NULL, NULL, NULL) == 0);
+	tcgetattr(slave, &before);
+	CU_ASSERT_FATAL(before.c_lflag & ICANON);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(slave, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(h_vmm(), h_vmm(), "run", "-q", "--micro", h_micro("dirtier.bin"), "--memory",
+		      "16M", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {		/* wait (10 s at most) for raw mode */
+		usleep(100000);
+		tcgetattr(slave, &during);
+		if (!(during.c_lflag & ICANON))
+			break;
+	}
+	CU_ASSERT_FALSE(during.c_lflag & ICANON);
+	CU_ASSERT_FALSE(during.c_lflag & ECHO);
+	CU_ASSERT_EQUAL(write(master, "\x01x", 2), 2);	/* Ctrl-A x */
+	for (int i = 0; i < 100 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(100000);
+	if (waitpid(pid, &st, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		CU_FAIL("Ctrl-A x did not end the VMM");
+	}
+	tcgetattr(slave, &after);
+	CU_ASSERT_EQUAL(after.c_lflag, before.c_lflag);
+	CU_ASSERT_EQUAL(after.c_iflag, before.c_iflag);
+	CU_ASSERT_EQUAL(after.c_oflag, before.c_oflag);
+	close(master);
+	close(slave);
+}
+
 int suite_micro(void)
 {
 	static const struct itest t[] = {
@@ -125,6 +177,7 @@ int suite_micro(void)
 		{ "dirtier: 4 checked passes over 126 MiB", test_dirtier },
 		{ "two vCPUs", test_two_vcpus },
 		{ "PVM refuses a Linux kernel", test_pvm_refuses_linux },
+		{ "terminal: raw while running, Ctrl-A x quits, restored", test_terminal },
 		{ 0 }
 	};
 	return add_isuite("micro (direct tier)", t);
