@@ -8,7 +8,7 @@
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread
-override LDLIBS += -pthread
+override LDLIBS += -lxxhash -pthread
 B       := build
 
 VMM_SRCS := vmm/err.c vmm/kvm.c vmm/mem.c vmm/bus.c vmm/boot64.c vmm/linux.c vmm/acpi.c \
@@ -17,13 +17,14 @@ DEV_SRCS := devices/devices.c devices/serial.c devices/i8042.c devices/rtc.c dev
             devices/debugport.c devices/virtqueue.c \
             devices/pci.c devices/msix.c devices/virtio-pci.c devices/virtio-rng.c \
             devices/virtio-blk.c devices/virtio-net.c
+MIG_SRCS := migration/transport.c migration/stream.c
 CLI_SRCS := cli/opts.c cli/run.c
 MAIN_SRC := cli/main.c
-LIB_SRCS := $(VMM_SRCS) $(DEV_SRCS) $(CLI_SRCS)
+LIB_SRCS := $(VMM_SRCS) $(DEV_SRCS) $(MIG_SRCS) $(CLI_SRCS)
 
 UNIT_SRCS := tests/unit/main.c tests/unit/test_bus.c tests/unit/test_linux.c \
              tests/unit/test_acpi.c tests/unit/test_opts.c tests/unit/test_serial.c \
-             tests/unit/test_misc.c tests/unit/test_virtq.c
+             tests/unit/test_misc.c tests/unit/test_virtq.c tests/unit/test_stream.c
 INTEG_SRCS := tests/integration/main.c tests/integration/harness.c \
               tests/integration/test_cli.c tests/integration/test_micro.c tests/integration/test_linux.c \
               tests/integration/test_devices.c
@@ -85,7 +86,7 @@ FUZZ_TARGETS := virtq
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(filter-out cli/%,$(LIB_SRCS)) cli/opts.c -pthread
+	@clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(filter-out cli/%,$(LIB_SRCS)) cli/opts.c -lxxhash -pthread
 fuzz: $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(B)/fuzz/corpus-$$t && \

@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(build-essential make gcc binutils liblz4-dev libcunit1-dev libjson-c-dev
       linux-libc-dev busybox-static cpio gzip qemu-system-x86 seabios iproute2
-      e2fsprogs gnuplot-nox clang libclang-rt-14-dev)
+      e2fsprogs gnuplot-nox clang libclang-rt-14-dev libxxhash-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

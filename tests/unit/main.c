@@ -20,7 +20,7 @@ int add_suite(const char *name, const struct unit_test *tests)
 int main(int argc, char **argv)
 {
 	int (*suites[])(void) = { suite_bus, suite_linux, suite_acpi, suite_opts, suite_serial,
-				  suite_misc, suite_virtq };
+				  suite_misc, suite_virtq, suite_stream };
 	unsigned failed;
 
 	(void)argc;

@@ -1,0 +1,111 @@
+/* transport: fd and memory transports (see transport.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "transport.h"
+
+static int fd_write_all(struct transport *t, const void *buf, size_t len)
+{
+	struct fd_transport *ft = (struct fd_transport *)t;
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(ft->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int fd_read_exact(struct transport *t, void *buf, size_t len)
+{
+	struct fd_transport *ft = (struct fd_transport *)t;
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = read(ft->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static const struct transport_ops fd_ops = { fd_write_all, fd_read_exact };
+
+void fd_transport_init(struct fd_transport *ft, int fd)
+{
+	ft->t.ops = &fd_ops;
+	ft->fd = fd;
+}
+
+static int mem_write_all(struct transport *t, const void *buf, size_t len)
+{
+	struct mem_transport *mt = (struct mem_transport *)t;
+
+	if (mt->len + len > mt->cut_at)
+		return -ECONNRESET;
+	if (mt->len + len > mt->cap) {
+		size_t cap = mt->cap ? mt->cap : 4096;
+		uint8_t *d;
+
+		while (cap < mt->len + len)
+			cap *= 2;
+		d = realloc(mt->data, cap);
+		if (!d)
+			return -ENOMEM;
+		mt->data = d;
+		mt->cap = cap;
+	}
+	memcpy(mt->data + mt->len, buf, len);
+	mt->len += len;
+	return 0;
+}
+
+static int mem_read_exact(struct transport *t, void *buf, size_t len)
+{
+	struct mem_transport *mt = (struct mem_transport *)t;
+
+	if (mt->pos + len > mt->cut_at)
+		return -ECONNRESET;
+	if (len > mt->len - mt->pos)
+		return -EPIPE;
+	memcpy(buf, mt->data + mt->pos, len);
+	mt->pos += len;
+	return 0;
+}
+
+static const struct transport_ops mem_ops = { mem_write_all, mem_read_exact };
+
+void mem_transport_init(struct mem_transport *mt, const uint8_t *data, size_t len)
+{
+	memset(mt, 0, sizeof(*mt));
+	mt->t.ops = &mem_ops;
+	mt->cut_at = SIZE_MAX;
+	if (data && len) {
+		mt->data = malloc(len);
+		if (mt->data) {
+			memcpy(mt->data, data, len);
+			mt->len = mt->cap = len;
+		}
+	}
+}
+
+void mem_transport_free(struct mem_transport *mt)
+{
+	free(mt->data);
+	mt->data = NULL;
+	mt->len = mt->cap = mt->pos = 0;
+}

@@ -1,0 +1,42 @@
+/* transport: how state bytes move, as a small ops struct: a file or socket
+ * (fd_transport), or memory (mem_transport, for tests and the fuzzer). The
+ * stream above never knows which; a test can swap in one that breaks at byte N. */
+#ifndef MIGRATION_TRANSPORT_H
+#define MIGRATION_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct transport;
+
+struct transport_ops {
+	/* write_all: all len bytes or -errno. read_exact: all len bytes, -EPIPE
+	 * at end of input, or -errno. */
+	int (*write_all)(struct transport *t, const void *buf, size_t len);
+	int (*read_exact)(struct transport *t, void *buf, size_t len);
+};
+
+struct transport {
+	const struct transport_ops *ops;
+};
+
+/* A file descriptor: a file, a pipe or a socket. The caller owns the fd. */
+struct fd_transport {
+	struct transport t;
+	int fd;
+};
+void fd_transport_init(struct fd_transport *ft, int fd);
+
+/* Memory: writes append to a growing buffer; reads consume data[0..len).
+ * cut_at (if not SIZE_MAX) makes every transfer past that byte fail, as a
+ * dropped connection would. */
+struct mem_transport {
+	struct transport t;
+	uint8_t *data;
+	size_t len, cap, pos;
+	size_t cut_at;
+};
+void mem_transport_init(struct mem_transport *mt, const uint8_t *data, size_t len);
+void mem_transport_free(struct mem_transport *mt);
+
+#endif
