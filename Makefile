@@ -8,17 +8,17 @@
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread
-override LDLIBS += -lxxhash -pthread
+override LDLIBS += -ljson-c -lxxhash -pthread
 B       := build
 
 VMM_SRCS := vmm/err.c vmm/kvm.c vmm/mem.c vmm/bus.c vmm/boot64.c vmm/linux.c vmm/acpi.c \
-            vmm/aml.c vmm/cpuid.c vmm/msr.c vmm/irq.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c
+            vmm/aml.c vmm/cpuid.c vmm/msr.c vmm/irq.c vmm/cpustate.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c
 DEV_SRCS := devices/devices.c devices/serial.c devices/i8042.c devices/rtc.c devices/pm.c \
             devices/debugport.c devices/virtqueue.c \
             devices/pci.c devices/msix.c devices/virtio-pci.c devices/virtio-rng.c \
             devices/virtio-blk.c devices/virtio-net.c
-MIG_SRCS := migration/transport.c migration/stream.c
-CLI_SRCS := cli/opts.c cli/run.c
+MIG_SRCS := migration/transport.c migration/stream.c migration/ram.c migration/snapshot.c
+CLI_SRCS := cli/opts.c cli/run.c cli/api.c cli/ctl.c
 MAIN_SRC := cli/main.c
 LIB_SRCS := $(VMM_SRCS) $(DEV_SRCS) $(MIG_SRCS) $(CLI_SRCS)
 
@@ -86,7 +86,7 @@ FUZZ_TARGETS := virtq stream
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(filter-out cli/%,$(LIB_SRCS)) cli/opts.c -lxxhash -pthread
+	@clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(filter-out cli/%,$(LIB_SRCS)) cli/opts.c -ljson-c -lxxhash -pthread
 fuzz: $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(B)/fuzz/corpus-$$t && \

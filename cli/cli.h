@@ -10,10 +10,14 @@
 #define RUN_MAX_NETS 4
 
 int cmd_run(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
 
 /* The parsed options of `vmm run`, exposed for tests. */
 struct run_opts {
 	const char *kernel, *initrd, *cmdline, *micro, *console, *kvm_path;
+	const char *api;		/* control socket path */
+	const char *restore;		/* snapshot to resume */
+	int mem_given, cpus_given;
 	uint64_t mem_size;
 	long cpus;
 	long micro_arg;

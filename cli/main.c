@@ -9,7 +9,8 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{ "run", cmd_run, "boot a Linux kernel or a micro guest" },
+	{ "run", cmd_run, "boot a Linux kernel or a micro guest, or restore a snapshot" },
+	{ "ctl", cmd_ctl, "send a command to a running VMM's control socket" },
 };
 
 #define NCMD (sizeof(commands) / sizeof(commands[0]))

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 #include "../devices/devices.h"
 #include "../devices/serial.h"
@@ -22,6 +23,8 @@
 #include "../vmm/loop.h"
 #include "../vmm/micro.h"
 #include "../vmm/vm.h"
+#include "../migration/snapshot.h"
+#include "api.h"
 #include "cli.h"
 #include "opts.h"
 
@@ -32,6 +35,7 @@
 static const char run_help[] =
 	"usage: vmm run --kernel FILE [--initrd FILE] [--cmdline STR] [OPTIONS]\n"
 	"       vmm run --micro FILE [--micro-arg N] [OPTIONS]\n"
+	"       vmm run --restore SNAPSHOT [--api PATH] [--disk ...] [--net ...]\n"
 	"\n"
 	"Boot a Linux bzImage (entered in 64-bit mode, ACPI tables for SMP) or a\n"
 	"freestanding micro guest, and run it until it powers off or exits.\n"
@@ -48,6 +52,10 @@ static const char run_help[] =
 	"  -n, --net tap=NAME[,mac=MAC]\n"
 	"                        virtio-net card on a host tap device; repeat for more (up to 4)\n"
 	"      --console SPEC    stdio (default), file:PATH or none\n"
+	"      --api PATH        control socket (vmm ctl --api PATH ...), created 0600\n"
+	"      --restore FILE    resume the VM saved in FILE (vmm ctl snapshot); its memory\n"
+	"                        and vCPUs come from the file, disks and networks must be\n"
+	"                        given again, the same number of each\n"
 	"      --kvm PATH        KVM device (default /dev/kvm)\n"
 	"  -q, --quiet           no informational messages on stderr\n"
 	"  -h, --help            this help\n"
@@ -58,7 +66,7 @@ static const char run_help[] =
 
 int run_parse(int argc, char **argv, struct run_opts *o)
 {
-	enum { OPT_MICRO_ARG = 256, OPT_CONSOLE, OPT_KVM };
+	enum { OPT_MICRO_ARG = 256, OPT_CONSOLE, OPT_KVM, OPT_API, OPT_RESTORE };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -69,6 +77,8 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "cpus", required_argument, NULL, 'p' },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "kvm", required_argument, NULL, OPT_KVM },
+		{ "api", required_argument, NULL, OPT_API },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -93,6 +103,8 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		case 'M': o->micro = optarg; break;
 		case OPT_CONSOLE: o->console = optarg; break;
 		case OPT_KVM: o->kvm_path = optarg; break;
+		case OPT_API: o->api = optarg; break;
+		case OPT_RESTORE: o->restore = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'd':
 			if (o->ndisks == RUN_MAX_DISKS)
@@ -112,6 +124,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'h': o->help = 1; return 0;
 		case 'm':
+			o->mem_given = 1;
 			r = opt_size(optarg, &o->mem_size);
 			if (r < 0) {
 				err_prefix("--memory: ");
@@ -119,6 +132,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 			}
 			break;
 		case 'p':
+			o->cpus_given = 1;
 			r = opt_long(optarg, 1, 254, &o->cpus);
 			if (r < 0) {
 				err_prefix("--cpus: ");
@@ -142,8 +156,14 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 	if (optind < argc)
 		return err_set(-EINVAL, "unexpected argument '%s' (try 'vmm run --help')",
 			       argv[optind]);
+	if (o->restore && (o->kernel || o->micro || o->initrd))
+		return err_set(-EINVAL, "--restore resumes a saved VM: no --kernel, --micro or --initrd");
+	if (o->restore && (o->mem_given || o->cpus_given))
+		return err_set(-EINVAL, "--restore takes memory and vCPUs from the snapshot");
+	if (o->restore)
+		return 0;
 	if (!o->kernel && !o->micro)
-		return err_set(-EINVAL, "no guest: give --kernel FILE or --micro FILE");
+		return err_set(-EINVAL, "no guest: give --kernel FILE, --micro FILE or --restore FILE");
 	if (o->kernel && o->micro)
 		return err_set(-EINVAL, "--kernel and --micro exclude each other");
 	if (o->initrd && !o->kernel)
@@ -161,6 +181,9 @@ struct run_ctx {
 	struct console con;
 	struct devices devs;
 	int sig_fd;
+	struct api *api;
+	struct api_target target;
+	struct snap_reader *restore;	/* open snapshot when resuming one */
 };
 
 static void on_stop(struct loop *l, int fd, uint32_t events, void *arg)
@@ -225,7 +248,7 @@ static int load_guest(struct vm *vm, const struct run_opts *o, const uint8_t *ke
 /* run_vm takes the image buffers and frees them once they are in guest RAM:
  * keeping a 14 MiB bzImage around would triple the VMM's own memory. */
 static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, size_t klen,
-		  uint8_t *initrd, size_t ilen)
+		  uint8_t *initrd, size_t ilen, struct snap_reader *restore, int micro)
 {
 	struct run_ctx *ctx = calloc(1, sizeof(*ctx));
 	struct device_env env;
@@ -235,10 +258,11 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 	if (!ctx)
 		die("out of memory");
 	ctx->sig_fd = -1;
+	ctx->restore = restore;
 	r = vm_create(&ctx->vm, kvm, o->mem_size, (int)o->cpus);
 	if (r < 0)
 		goto out;
-	r = load_guest(&ctx->vm, o, kernel, klen, initrd, ilen);
+	r = restore ? 0 : load_guest(&ctx->vm, o, kernel, klen, initrd, ilen);
 	free(kernel);
 	free(initrd);
 	kernel = initrd = NULL;
@@ -252,13 +276,33 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 		goto console;
 	env = (struct device_env){ .console_out_fd = ctx->con.out_fd,
 				   .console_space_fd = ctx->con.space_fd,
-				   .micro = o->micro != NULL,
+				   .micro = micro,
 				   .loop = &ctx->loop,
 				   .disks = o->disks, .ndisks = o->ndisks,
 				   .nets = o->nets, .nnets = o->nnets };
 	r = devices_init(&ctx->devs, &ctx->vm, &env);
 	if (r < 0)
 		goto loop_only;
+	if (restore) {
+		r = snapshot_load(restore, &ctx->vm, &ctx->devs);
+		if (r < 0)
+			goto loop;
+		log_info("restored %s", o->restore);
+	}
+	ctx->target = (struct api_target){ .vm = &ctx->vm, .ds = &ctx->devs,
+		.cfg = { .mem_size = o->mem_size, .ncpus = (uint32_t)o->cpus, .micro = (uint32_t)micro,
+			 .ndisks = (uint32_t)o->ndisks, .nnets = (uint32_t)o->nnets } };
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ctx->target.start_s = ts.tv_sec + ts.tv_nsec / 1e9;
+	}
+	if (o->api) {
+		r = api_open(o->api, &ctx->loop, &ctx->target, &ctx->api);
+		if (r < 0)
+			goto loop;
+	}
 	ctx->con.rx = console_rx;
 	ctx->con.dev = ctx->devs.console;
 	ctx->con.quit = on_console_quit;
@@ -294,6 +338,7 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 		log_info("%s", ctx->vm.stop_msg);
 	r = 0;
 loop:
+	api_close(ctx->api);
 	if (ctx->sig_fd >= 0)
 		close(ctx->sig_fd);
 	devices_free(&ctx->devs);
@@ -318,7 +363,8 @@ int cmd_run(int argc, char **argv)
 	struct kvm kvm;
 	uint8_t *kernel = NULL, *initrd = NULL;
 	size_t klen = 0, ilen = 0;
-	int status;
+	struct snap_reader reader;
+	int status, micro;
 
 	if (run_parse(argc, argv, &o) < 0) {
 		fprintf(stderr, "vmm: error: %s\n", err_msg());
@@ -328,13 +374,26 @@ int cmd_run(int argc, char **argv)
 		fputs(run_help, stdout);
 		return 0;
 	}
+	micro = o.micro != NULL;
 	log_quiet = o.quiet;
+	if (o.restore) {
+		struct snap_config cfg;
+
+		if (snapshot_open(&reader, o.restore, &cfg) < 0)
+			die("%s", err_msg());
+		if ((int)cfg.ndisks != o.ndisks || (int)cfg.nnets != o.nnets)
+			die("%s was saved with %u disk(s) and %u network(s); give the same --disk "
+			    "and --net options", o.restore, cfg.ndisks, cfg.nnets);
+		o.mem_size = cfg.mem_size;
+		o.cpus = cfg.ncpus;
+		micro = (int)cfg.micro;
+	}
 	if (mem_check_size(o.mem_size) < 0)
 		die("--memory: %s", err_msg());
 	/* Read and check the images before touching KVM: a bad file is the
 	 * user's first problem to hear about. */
-	if (opt_read_file(o.kernel ? o.kernel : o.micro, o.kernel ? MAX_KERNEL : 1u << 20,
-			  &kernel, &klen) < 0)
+	if (!o.restore && opt_read_file(o.kernel ? o.kernel : o.micro,
+					o.kernel ? MAX_KERNEL : 1u << 20, &kernel, &klen) < 0)
 		die("%s", err_msg());
 	if (o.kernel && linux_check_image(kernel, klen, NULL) < 0)
 		die("%s: %s", o.kernel, err_msg());
@@ -342,14 +401,16 @@ int cmd_run(int argc, char **argv)
 		die("%s", err_msg());
 	if (kvm_open(&kvm, o.kvm_path) < 0)
 		die("%s", err_msg());
-	if (kvm.kind == KVM_KIND_PVM && o.kernel)
+	if (kvm.kind == KVM_KIND_PVM && (o.kernel || (o.restore && !micro)))
 		die("%s is PVM (kvm_pvm), which runs only PVM-aware guest kernels; an "
 		    "unmodified Linux kernel would die with a KVM internal error. Run micro "
 		    "guests here (--micro), or Linux on a host with Intel VT-x or AMD-V.",
 		    o.kvm_path);
 	log_info("KVM: %s, %ld vCPU(s), %llu MiB", kvm_kind_name(kvm.kind), o.cpus,
 		 (unsigned long long)(o.mem_size >> 20));
-	status = run_vm(&o, &kvm, kernel, klen, initrd, ilen);
+	status = run_vm(&o, &kvm, kernel, klen, initrd, ilen, o.restore ? &reader : NULL, micro);
+	if (o.restore)
+		snapshot_close(&reader);
 	kvm_close(&kvm);
 	for (int i = 0; i < o.ndisks; i++)
 		free((char *)o.disks[i].path);

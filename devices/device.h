@@ -22,10 +22,17 @@ struct device_env {
 	int nnets;
 };
 
+struct stream;
+
 struct device {
 	const char *name;
 	int (*init)(struct device *d, struct vm *vm, const struct device_env *env);
 	void (*free)(struct device *d);
+	/* save/load: the guest-visible model (registers, FIFOs, indices), never
+	 * live resources. load validates everything it reads. Optional: a
+	 * device without them has no state (it is rebuilt by init). */
+	void (*save)(struct device *d, struct stream *s);
+	int (*load)(struct device *d, struct stream *s);
 	void *state;		/* owned by the device */
 };
 

@@ -1,5 +1,6 @@
 /* devices: the device table, in init order (see devices.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../vmm/err.h"
@@ -7,6 +8,8 @@
 #include "platform.h"
 #include "serial.h"
 #include "virtio-devices.h"
+#include "virtio-pci.h"
+#include "../migration/stream.h"
 #include "../vmm/vm.h"
 
 typedef struct device (*device_ctor)(void);
@@ -99,4 +102,68 @@ void devices_free(struct devices *ds)
 	free(ds->list);
 	ds->list = NULL;
 	ds->n = 0;
+}
+
+void devices_resume(struct devices *ds)
+{
+	for (int i = 0; i < ds->nvirtio; i++)
+		virtio_pci_resume(ds->virtio[i].dev);
+}
+
+#define DEVICE_STATE_VERSION 1
+
+static void begin(struct stream *s, uint32_t type, const char *name)
+{
+	stream_begin(s, type, 0);
+	stream_put_u32(s, (uint32_t)strlen(name));
+	stream_put_bytes(s, name, strlen(name));
+	stream_put_u32(s, DEVICE_STATE_VERSION);
+}
+
+int devices_save(struct devices *ds, struct stream *s, uint32_t type)
+{
+	char name[32];
+
+	for (int i = 0; i < ds->n; i++) {
+		if (!ds->list[i].save)
+			continue;
+		begin(s, type, ds->list[i].name);
+		ds->list[i].save(&ds->list[i], s);
+		stream_end(s);
+	}
+	for (int i = 0; i < ds->nvirtio; i++) {
+		snprintf(name, sizeof(name), "virtio.%d", i);
+		begin(s, type, name);
+		virtio_pci_save(ds->virtio[i].dev, s);
+		stream_end(s);
+	}
+	return s->err;
+}
+
+int devices_load(struct devices *ds, struct stream *s)
+{
+	uint32_t len = stream_get_u32(s), version;
+	char name[32] = "";
+	int r = -1, idx;
+
+	if (!s->err && (len == 0 || len >= sizeof(name)))
+		return stream_fail(s, -EINVAL, "device section with a %u-byte name", len);
+	stream_get_bytes(s, name, len);
+	version = stream_get_u32(s);
+	if (s->err)
+		return s->err;
+	if (version != DEVICE_STATE_VERSION)
+		return stream_fail(s, -EPROTO, "device %s: state version %u, we read %u", name, version,
+				   DEVICE_STATE_VERSION);
+	for (int i = 0; i < ds->n; i++)
+		if (ds->list[i].load && !strcmp(ds->list[i].name, name))
+			r = ds->list[i].load(&ds->list[i], s);
+	if (r == -1 && sscanf(name, "virtio.%d", &idx) == 1 && idx >= 0 && idx < ds->nvirtio)
+		r = virtio_pci_load(ds->virtio[idx].dev, s);
+	if (r == -1)
+		return stream_fail(s, -ENODEV, "the saved state has device %s, which this VM lacks "
+				   "(give the same --disk and --net options)", name);
+	if (!s->err && stream_left(s))
+		return stream_fail(s, -EINVAL, "device %s: %zu bytes left over", name, stream_left(s));
+	return s->err;
 }

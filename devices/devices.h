@@ -3,6 +3,7 @@
 #ifndef DEVICES_DEVICES_H
 #define DEVICES_DEVICES_H
 
+#include <stdint.h>
 #include "device.h"
 #include "pci.h"
 
@@ -27,5 +28,15 @@ struct devices {
  * -errno with a message naming the device. Main thread, before vm_start(). */
 int devices_init(struct devices *ds, struct vm *vm, const struct device_env *env);
 void devices_free(struct devices *ds);
+
+/* devices_save(ds, s, type): one section of the given type per device with
+ * state: name, version, then the device's own fields. devices_load(ds, s):
+ * after stream_next() returned such a section, hand it to the device it
+ * names. Returns 0 or the stream's error. The VM must be paused. */
+struct stream;
+/* devices_resume(ds): after vm_resume(), let devices process what queued up. */
+void devices_resume(struct devices *ds);
+int devices_save(struct devices *ds, struct stream *s, uint32_t type);
+int devices_load(struct devices *ds, struct stream *s);
 
 #endif

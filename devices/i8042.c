@@ -8,6 +8,7 @@
 #include "../vmm/layout.h"
 #include "../vmm/vm.h"
 #include "platform.h"
+#include "../migration/stream.h"
 
 #define STS_OBF 0x01
 #define STS_SYS 0x04
@@ -94,6 +95,27 @@ static int i8042_init(struct device *d, struct vm *vm, const struct device_env *
 	return bus_add(&vm->pio, PORT_I8042_DATA, 5, &i8042_ops, k);
 }
 
+static void i8042_save(struct device *d, struct stream *s)
+{
+	struct i8042 *k = d->state;
+	uint8_t b[4] = { k->ctr, k->out, k->pending_cmd, (uint8_t)k->has_out };
+
+	stream_put_bytes(s, b, sizeof(b));
+}
+
+static int i8042_load(struct device *d, struct stream *s)
+{
+	struct i8042 *k = d->state;
+	uint8_t b[4];
+
+	stream_get_bytes(s, b, sizeof(b));
+	k->ctr = b[0];
+	k->out = b[1];
+	k->pending_cmd = b[2];
+	k->has_out = b[3] != 0;
+	return s->err;
+}
+
 static void i8042_free(struct device *d)
 {
 	free(d->state);
@@ -102,5 +124,6 @@ static void i8042_free(struct device *d)
 
 struct device i8042_device(void)
 {
-	return (struct device){ .name = "i8042", .init = i8042_init, .free = i8042_free };
+	return (struct device){ .name = "i8042", .init = i8042_init, .free = i8042_free,
+				.save = i8042_save, .load = i8042_load };
 }

@@ -6,6 +6,7 @@
 #include "../vmm/err.h"
 #include "msix.h"
 #include "pci.h"
+#include "../migration/stream.h"
 
 #define CTRL_ENABLE 0x8000
 #define CTRL_FMASK 0x4000
@@ -161,4 +162,39 @@ int msix_notify(struct msix *x, uint16_t vec)
 	deliver(x, vec);
 	pthread_mutex_unlock(&x->lock);
 	return 0;
+}
+
+void msix_save(struct msix *x, struct stream *s)
+{
+	pthread_mutex_lock(&x->lock);
+	stream_put_u16(s, x->nvec);
+	for (unsigned i = 0; i < x->nvec; i++) {
+		stream_put_u32(s, x->v[i].addr_lo);
+		stream_put_u32(s, x->v[i].addr_hi);
+		stream_put_u32(s, x->v[i].data);
+		stream_put_u32(s, x->v[i].ctrl);
+		stream_put_u8(s, (uint8_t)x->v[i].pending);
+	}
+	pthread_mutex_unlock(&x->lock);
+}
+
+int msix_load(struct msix *x, struct stream *s)
+{
+	uint16_t n = stream_get_u16(s);
+
+	if (!s->err && n != x->nvec)
+		return stream_fail(s, -EINVAL, "MSI-X: %u vectors saved, this device has %u", n,
+				   x->nvec);
+	pthread_mutex_lock(&x->lock);
+	for (unsigned i = 0; i < x->nvec && !s->err; i++) {
+		x->v[i].addr_lo = stream_get_u32(s);
+		x->v[i].addr_hi = stream_get_u32(s);
+		x->v[i].data = stream_get_u32(s);
+		x->v[i].ctrl = stream_get_u32(s) & VEC_MASKED;
+		x->v[i].pending = stream_get_u8(s) != 0;
+		if (!s->err && !(x->v[i].ctrl & VEC_MASKED))
+			reroute(x, i);
+	}
+	pthread_mutex_unlock(&x->lock);
+	return s->err;
 }

@@ -44,6 +44,12 @@ void msix_pba_read(struct msix *x, uint64_t off, void *data, int size);
 /* msix_cfg_written(x): the guest wrote config space (enable, function mask). */
 void msix_cfg_written(struct msix *x);
 
+struct stream;
+/* msix_save / msix_load: the table and pending bits; load re-points the KVM
+ * routes of unmasked vectors. */
+void msix_save(struct msix *x, struct stream *s);
+int msix_load(struct msix *x, struct stream *s);
+
 /* msix_notify(x, vec): raise vector vec. Returns 0, or -1 if MSI-X is off or
  * vec is MSIX_NO_VECTOR. Any thread. */
 int msix_notify(struct msix *x, uint16_t vec);

@@ -9,6 +9,7 @@
 #include "../vmm/layout.h"
 #include "../vmm/vm.h"
 #include "platform.h"
+#include "../migration/stream.h"
 
 struct rtc {
 	pthread_mutex_t lock;
@@ -77,6 +78,17 @@ static int rtc_init(struct device *d, struct vm *vm, const struct device_env *en
 	return bus_add(&vm->pio, PORT_RTC, 2, &rtc_ops, r);
 }
 
+static void rtc_save(struct device *d, struct stream *s)
+{
+	stream_put_u8(s, ((struct rtc *)d->state)->index);
+}
+
+static int rtc_load(struct device *d, struct stream *s)
+{
+	((struct rtc *)d->state)->index = stream_get_u8(s) & 0x7f;
+	return s->err;
+}
+
 static void rtc_free(struct device *d)
 {
 	free(d->state);
@@ -85,5 +97,6 @@ static void rtc_free(struct device *d)
 
 struct device rtc_device(void)
 {
-	return (struct device){ .name = "rtc", .init = rtc_init, .free = rtc_free };
+	return (struct device){ .name = "rtc", .init = rtc_init, .free = rtc_free,
+				.save = rtc_save, .load = rtc_load };
 }

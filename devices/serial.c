@@ -12,6 +12,7 @@
 #include "../vmm/layout.h"
 #include "../vmm/vm.h"
 #include "serial.h"
+#include "../migration/stream.h"
 
 enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 #define IER_RDI 0x01
@@ -238,6 +239,57 @@ void serial_free(struct serial *s)
 	free(s);
 }
 
+void serial_save(struct serial *s, struct stream *st)
+{
+	uint8_t regs[8] = { s->ier, s->lcr, s->mcr, s->scr, s->fcr, s->dll, s->dlm,
+			    (uint8_t)s->thri_pending };
+
+	pthread_mutex_lock(&s->lock);
+	stream_put_bytes(st, regs, sizeof(regs));
+	stream_put_u32(st, s->count);
+	for (unsigned i = 0; i < s->count; i++)
+		stream_put_u8(st, s->fifo[(s->head + i) % SERIAL_FIFO]);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int serial_load(struct serial *s, struct stream *st)
+{
+	uint8_t regs[8];
+	uint32_t n;
+
+	stream_get_bytes(st, regs, sizeof(regs));
+	n = stream_get_u32(st);
+	if (!st->err && n > SERIAL_FIFO)
+		return stream_fail(st, -EINVAL, "serial: %u bytes in a %d-byte FIFO", n, SERIAL_FIFO);
+	pthread_mutex_lock(&s->lock);
+	s->ier = regs[0] & 0x0f;
+	s->lcr = regs[1];
+	s->mcr = regs[2] & 0x1f;
+	s->scr = regs[3];
+	s->fcr = regs[4];
+	s->dll = regs[5];
+	s->dlm = regs[6];
+	s->thri_pending = regs[7] != 0;
+	s->head = 0;
+	s->count = 0;
+	for (uint32_t i = 0; i < n && !st->err; i++)
+		s->fifo[s->count++] = stream_get_u8(st);
+	s->irq_level = 0;
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return st->err;
+}
+
+static void serial_dev_save(struct device *d, struct stream *st)
+{
+	serial_save(d->state, st);
+}
+
+static int serial_dev_load(struct device *d, struct stream *st)
+{
+	return serial_load(d->state, st);
+}
+
 static const struct bus_ops serial_ops = { serial_io_read, serial_io_write };
 
 static int serial_init(struct device *d, struct vm *vm, const struct device_env *env)
@@ -260,5 +312,6 @@ static void serial_dev_free(struct device *d)
 
 struct device serial_device(void)
 {
-	return (struct device){ .name = "serial", .init = serial_init, .free = serial_dev_free };
+	return (struct device){ .name = "serial", .init = serial_init, .free = serial_dev_free,
+				.save = serial_dev_save, .load = serial_dev_load };
 }

@@ -19,6 +19,12 @@ struct device serial_device(void);
  * must be offered again once console_space_fd fires). I/O thread. */
 size_t serial_rx(struct serial *s, const uint8_t *buf, size_t len);
 
+struct stream;
+/* serial_save / serial_load: registers and the receive FIFO. Any thread,
+ * with the VM paused. */
+void serial_save(struct serial *s, struct stream *st);
+int serial_load(struct serial *s, struct stream *st);
+
 /* For unit tests: a UART not attached to a VM; irq changes go to irq_fn. */
 struct serial *serial_new_detached(int out_fd, int space_fd,
 				   void (*irq_fn)(void *arg, int level), void *arg);

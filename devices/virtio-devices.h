@@ -27,6 +27,8 @@ int disk_spec_parse(const char *arg, struct disk_spec *d);
  * derived from index. Returns 0 or -EINVAL with a message. */
 int net_spec_parse(const char *arg, int index, struct net_spec *n);
 
+/* Each device's state struct begins with its struct virtio_pci, so the
+ * pointer a create function returns is also a struct virtio_pci pointer. */
 int virtio_rng_create(struct vm *vm, struct loop *loop, struct pci_bus *pci, void **out);
 void virtio_rng_free(void *dev);
 int virtio_blk_create(struct vm *vm, struct loop *loop, struct pci_bus *pci,

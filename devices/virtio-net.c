@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "../vmm/err.h"
 #include "../vmm/loop.h"
+#include "../vmm/vm.h"
 #include "virtio-devices.h"
 #include "virtio-pci.h"
 
@@ -146,7 +147,8 @@ static void on_tap(struct loop *l, int fd, uint32_t events, void *arg)
 	(void)fd;
 	(void)events;
 	pthread_mutex_lock(&n->vp.lock);
-	if (n->vp.status & VIRTIO_STATUS_DRIVER_OK)
+	/* Stunned or not running: leave frames in the tap until resumed. */
+	if ((n->vp.status & VIRTIO_STATUS_DRIVER_OK) && !vm_paused(n->vp.vm))
 		receive(n);
 	else
 		watch_tap(n, 0);

@@ -8,6 +8,7 @@
 #include "../vmm/loop.h"
 #include "../vmm/vm.h"
 #include "virtio-pci.h"
+#include "../migration/stream.h"
 
 /* Layout of BAR 0. */
 #define BAR_SIZE	0x8000
@@ -188,6 +189,11 @@ static void common_write(struct virtio_pci *vp, uint32_t off, uint64_t v, int si
 static void notify_queue(struct virtio_pci *vp, int q)
 {
 	vp->notifies++;
+	/* Stunned: keep the kick for later; the guest's buffers stay queued. */
+	if (vm_paused(vp->vm)) {
+		vp->deferred |= 1u << q;
+		return;
+	}
 	if (q < vp->ops->nqueues && vp->vq[q].enabled && (vp->status & VIRTIO_STATUS_DRIVER_OK) &&
 	    !(vp->status & VIRTIO_STATUS_NEEDS_RESET))
 		vp->ops->queue_notify(vp->dev, q);
@@ -346,4 +352,100 @@ void virtio_pci_free(struct virtio_pci *vp)
 		if (vp->notify_fd[q] >= 0)
 			close(vp->notify_fd[q]);
 	msix_free(&vp->msix);
+}
+
+void virtio_pci_resume(struct virtio_pci *vp)
+{
+	pthread_mutex_lock(&vp->lock);
+	for (int q = 0; q < vp->ops->nqueues; q++)
+		if (vp->deferred & (1u << q)) {
+			vp->deferred &= ~(1u << q);
+			notify_queue(vp, q);
+		}
+	if ((vp->status & VIRTIO_STATUS_DRIVER_OK) && vp->ops->activate)
+		vp->ops->activate(vp->dev);
+	pthread_mutex_unlock(&vp->lock);
+}
+
+void virtio_pci_save(struct virtio_pci *vp, struct stream *s)
+{
+	pthread_mutex_lock(&vp->lock);
+	stream_put_u16(s, vp->ops->device_id);
+	stream_put_bytes(s, vp->pci.cfg, sizeof(vp->pci.cfg));
+	stream_put_u64(s, vp->guest_features);
+	stream_put_u32(s, vp->dfselect);
+	stream_put_u32(s, vp->gfselect);
+	stream_put_u8(s, vp->status);
+	stream_put_u8(s, vp->isr);
+	stream_put_u8(s, vp->config_gen);
+	stream_put_u16(s, vp->msix_config);
+	stream_put_u16(s, vp->queue_select);
+	stream_put_u16(s, (uint16_t)vp->ops->nqueues);
+	for (int q = 0; q < vp->ops->nqueues; q++) {
+		struct virtq *vq = &vp->vq[q];
+
+		stream_put_u16(s, vq->size);
+		stream_put_u64(s, vq->desc_gpa);
+		stream_put_u64(s, vq->avail_gpa);
+		stream_put_u64(s, vq->used_gpa);
+		stream_put_u16(s, vq->last_avail);
+		stream_put_u16(s, vq->used_idx);
+		stream_put_u8(s, (uint8_t)vq->enabled);
+		stream_put_u8(s, (uint8_t)vq->broken);
+		stream_put_u16(s, vp->vq_vector[q]);
+	}
+	msix_save(&vp->msix, s);
+	pthread_mutex_unlock(&vp->lock);
+}
+
+int virtio_pci_load(struct virtio_pci *vp, struct stream *s)
+{
+	uint16_t id = stream_get_u16(s), nq;
+	uint8_t cfg[256];
+
+	if (!s->err && id != vp->ops->device_id)
+		return stream_fail(s, -EINVAL, "%s: saved state is of virtio device type %u",
+				   vp->ops->name, id);
+	stream_get_bytes(s, cfg, sizeof(cfg));
+	pthread_mutex_lock(&vp->lock);
+	/* Only what the guest could change; identity and BARs stay ours. */
+	for (int i = 0; i < 256; i++)
+		vp->pci.cfg[i] = (uint8_t)((vp->pci.cfg[i] & ~vp->pci.wmask[i]) |
+					   (cfg[i] & vp->pci.wmask[i]));
+	vp->guest_features = stream_get_u64(s) & vp->host_features;
+	vp->dfselect = stream_get_u32(s);
+	vp->gfselect = stream_get_u32(s);
+	vp->status = stream_get_u8(s);
+	vp->isr = stream_get_u8(s);
+	vp->config_gen = stream_get_u8(s);
+	vp->msix_config = stream_get_u16(s);
+	vp->queue_select = stream_get_u16(s);
+	nq = stream_get_u16(s);
+	if (!s->err && nq != vp->ops->nqueues)
+		stream_fail(s, -EINVAL, "%s: %u queues saved, the device has %d", vp->ops->name, nq,
+			    vp->ops->nqueues);
+	for (int q = 0; q < vp->ops->nqueues && !s->err; q++) {
+		struct virtq *vq = &vp->vq[q];
+
+		vq->size = stream_get_u16(s);
+		vq->desc_gpa = stream_get_u64(s);
+		vq->avail_gpa = stream_get_u64(s);
+		vq->used_gpa = stream_get_u64(s);
+		vq->last_avail = stream_get_u16(s);
+		vq->used_idx = stream_get_u16(s);
+		vq->enabled = stream_get_u8(s) != 0;
+		vq->broken = stream_get_u8(s) != 0;
+		vp->vq_vector[q] = stream_get_u16(s);
+		if (vp->vq_vector[q] >= vp->msix.nvec)
+			vp->vq_vector[q] = MSIX_NO_VECTOR;
+		/* The stream is not trusted: an enabled queue must still fit. */
+		if (!s->err && vq->enabled && virtq_check_layout(vq, &vp->vm->mem) < 0)
+			stream_fail(s, -EINVAL, "%s: queue %d: %s", vp->ops->name, q, vq->why);
+	}
+	if (!s->err)
+		msix_load(&vp->msix, s);
+	if (!s->err && (vp->status & VIRTIO_STATUS_DRIVER_OK) && vp->ops->activate)
+		vp->ops->activate(vp->dev);
+	pthread_mutex_unlock(&vp->lock);
+	return s->err;
 }

@@ -29,6 +29,7 @@ struct virtio_pci {
 	uint16_t vq_vector[VIRTIO_MAX_QUEUES];
 	int notify_fd[VIRTIO_MAX_QUEUES];
 	uint64_t notifies, interrupts;	/* counters for stats */
+	uint32_t deferred;		/* queues kicked while the VM was paused */
 };
 
 /* virtio_pci_create(vp, vm, loop, pcibus, ops, dev, features): set up the
@@ -38,5 +39,16 @@ int virtio_pci_create(struct virtio_pci *vp, struct vm *vm, struct loop *loop,
 		      struct pci_bus *pcibus, const struct virtio_dev_ops *ops, void *dev,
 		      uint64_t features);
 void virtio_pci_free(struct virtio_pci *vp);
+
+/* virtio_pci_save / virtio_pci_load: PCI config space, transport registers,
+ * every queue's addresses and indices, MSI-X. load checks each queue's rings
+ * against guest RAM and re-arms the device (activate) if the driver had it
+ * running. With the VM paused and the I/O loop not processing the device. */
+struct stream;
+/* virtio_pci_resume(vp): after a pause, process the queues the driver kicked
+ * meanwhile and re-arm the device. I/O thread. */
+void virtio_pci_resume(struct virtio_pci *vp);
+void virtio_pci_save(struct virtio_pci *vp, struct stream *s);
+int virtio_pci_load(struct virtio_pci *vp, struct stream *s);
 
 #endif

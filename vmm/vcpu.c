@@ -1,6 +1,7 @@
 /* vcpu: the KVM_RUN loop (see vcpu.h). */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -216,6 +217,31 @@ static int handle_exit(struct vcpu *v)
 	}
 }
 
+/* Park for a pause: finish the pending exit, capture if asked, wait. */
+static void park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	/* An I/O or MMIO exit completes only on the next KVM_RUN: enter once
+	 * with immediate_exit set so the state we save is consistent. */
+	v->run->immediate_exit = 1;
+	ioctl(v->fd, KVM_RUN, 0);
+	v->run->immediate_exit = 0;
+	pthread_mutex_lock(&vm->pause_lock);
+	v->state_err = 0;
+	if (vm->pause_capture) {
+		v->state_err = vcpu_state_save(vm->kvm, v->fd, vm->msrs, vm->nmsrs, &v->state);
+		if (v->state_err)
+			snprintf(v->state_msg, sizeof(v->state_msg), "%s", err_msg());
+	}
+	vm->npaused++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (vm->pause_req && !__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->npaused--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -232,6 +258,10 @@ static void *vcpu_thread(void *arg)
 		v->run->immediate_exit = 0;
 		if (__atomic_load_n(&v->vm->stopping, __ATOMIC_ACQUIRE))
 			break;
+		if (__atomic_load_n(&v->vm->pause_req, __ATOMIC_ACQUIRE)) {
+			park(v);
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;

@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdint.h>
+#include "cpustate.h"
 
 struct vm;
 
@@ -23,6 +24,11 @@ struct vcpu {
 	pthread_t thread;
 	int thread_started;
 	uint64_t exits[VCPU_EXIT_REASONS];	/* per KVM exit reason; owner: the vCPU */
+	/* Captured by the vCPU itself when it parks for a capturing pause;
+	 * read by the pausing thread while the vCPU stays parked. */
+	struct vcpu_state state;
+	int state_err;
+	char state_msg[256];
 };
 
 /* vcpu_init(v, vm, id, cpuid): create the vCPU fd, map kvm_run, set CPUID,

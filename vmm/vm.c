@@ -45,6 +45,8 @@ int vm_create(struct vm *vm, struct kvm *kvm, uint64_t mem_size, int ncpus)
 	vm->fd = -1;
 	vm->stop_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	bus_init(&vm->pio, "port I/O");
 	bus_init(&vm->mmio, "MMIO");
 	if (ncpus < 1 || ncpus > kvm->max_vcpus || ncpus > 254)
@@ -71,6 +73,10 @@ int vm_create(struct vm *vm, struct kvm *kvm, uint64_t mem_size, int ncpus)
 	r = mem_register(&vm->mem, vm->fd, 0);
 	if (r < 0)
 		goto fail;
+	r = cpustate_msr_list(kvm, vm->msrs, CPUSTATE_MAX_MSRS);
+	if (r < 0)
+		goto fail;
+	vm->nmsrs = r;
 	r = cpuid_supported(kvm->fd, &cpuid);
 	if (r < 0)
 		goto fail;
@@ -131,6 +137,10 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int code, const 
 			eventfd_write(vm->stop_fd, 1);
 	}
 	pthread_mutex_unlock(&vm->stop_lock);
+	/* Wake parked vCPUs so they can leave, and any pauser waiting on them. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	for (int i = 0; i < vm->ncpus && vm->vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 }
@@ -154,9 +164,11 @@ void vm_destroy(struct vm *vm)
 		vm_join(vm);
 		vm->started = 0;
 	}
-	for (int i = 0; i < vm->ncpus && vm->vcpus; i++)
+	for (int i = 0; i < vm->ncpus && vm->vcpus; i++) {
 		if (vm->vcpus[i].fd >= 0)
 			vcpu_free(&vm->vcpus[i]);
+		vcpu_state_free(&vm->vcpus[i].state);
+	}
 	free(vm->vcpus);
 	vm->vcpus = NULL;
 	mem_free(&vm->mem);
@@ -183,6 +195,7 @@ int vm_exit_status(const struct vm *vm)
 	switch (vm->stop_reason) {
 	case VM_STOP_POWEROFF:
 	case VM_STOP_RESET:
+	case VM_STOP_QUIT:
 		return 0;
 	case VM_STOP_GUEST_EXIT:
 		return vm->stop_code;
@@ -196,4 +209,39 @@ int vm_exit_status(const struct vm *vm)
 int vm_set_boot_cpu(struct vm *vm, const struct boot64_regs *regs)
 {
 	return boot64_set_vcpu(vm->vcpus[0].fd, regs);
+}
+
+int vm_pause(struct vm *vm, int capture)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_capture = capture;
+	__atomic_store_n(&vm->pause_req, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->pause_lock);
+	for (int i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->npaused < vm->ncpus && !__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	if (vm->npaused < vm->ncpus)
+		r = err_set(-ESHUTDOWN, "the VM stopped while being paused");
+	for (int i = 0; r == 0 && capture && i < vm->ncpus; i++)
+		if (vm->vcpus[i].state_err)
+			r = err_set(vm->vcpus[i].state_err, "vCPU %d: %s", i, vm->vcpus[i].state_msg);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return r;
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	__atomic_store_n(&vm->pause_req, 0, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+int vm_paused(struct vm *vm)
+{
+	return __atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE);
 }

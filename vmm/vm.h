@@ -15,6 +15,7 @@
 #include "bus.h"
 #include "irq.h"
 #include "kvm.h"
+#include "cpustate.h"
 #include "mem.h"
 
 enum vm_stop_reason {
@@ -23,6 +24,7 @@ enum vm_stop_reason {
 	VM_STOP_RESET,		/* guest rebooted: exit 0 */
 	VM_STOP_GUEST_EXIT,	/* micro guest wrote its exit code */
 	VM_STOP_SIGNAL,		/* the VMM was told to quit */
+	VM_STOP_QUIT,		/* the control API said quit: exit 0 */
 	VM_STOP_ERROR,		/* something failed: stop_msg says what */
 };
 
@@ -44,6 +46,18 @@ struct vm {
 	char stop_msg[512];
 	int stop_fd;		/* eventfd: readable once a stop was requested */
 	int stopping;		/* atomic flag the vCPU loops read */
+
+	/* Pause ("stun"): the requester sets pause_req and kicks; each vCPU
+	 * completes its pending I/O, captures its state if asked, and parks;
+	 * npaused counts parked vCPUs. All under pause_lock; pause_req is also
+	 * read without the lock by running vCPUs. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	int pause_req;
+	int pause_capture;
+	int npaused;
+	uint32_t msrs[CPUSTATE_MAX_MSRS];	/* the MSRs to save, from KVM */
+	int nmsrs;
 };
 
 /* vm_create(vm, kvm, mem_size, ncpus): VM fd, in-kernel irqchip and PIT, guest
@@ -64,6 +78,14 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int code, const 
 
 /* vm_join(vm): wait for every vCPU thread to leave. Main thread, after a stop. */
 void vm_join(struct vm *vm);
+
+/* vm_pause(vm, capture): stun every vCPU; with capture, each vCPU saves its
+ * complete state into vcpus[i].state first. Returns 0 once all are parked,
+ * or -errno (a capture failed, or the VM is stopping). Not from a vCPU
+ * thread. vm_resume(vm): let them run again. */
+int vm_pause(struct vm *vm, int capture);
+void vm_resume(struct vm *vm);
+int vm_paused(struct vm *vm);
 
 /* vm_irq_line(vm, gsi, level): drive an interrupt line. Any thread. */
 int vm_irq_line(struct vm *vm, unsigned gsi, int level);

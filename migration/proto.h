@@ -1,0 +1,25 @@
+/* proto: the section types of the state stream, shared by snapshots and
+ * (later) the migration protocol. A snapshot is, in this order:
+ *
+ *   1. header ("VMMSTATE", version)
+ *   2. CONFIG: guest RAM size, vCPU count, kind of guest, device counts
+ *   3. DEVICE, one per device: name, version, the device's own fields
+ *   4. VCPU, one per vCPU: registers, FPU/XSAVE, XCRs, MSRs, LAPIC, events
+ *   5. VM: PIC, IOAPIC, PIT, kvmclock
+ *   6. RAM, many: runs of non-zero pages (zero pages are not sent)
+ *   7. END
+ *
+ * A reader refuses an unknown type unless its OPTIONAL flag is set. */
+#ifndef MIGRATION_PROTO_H
+#define MIGRATION_PROTO_H
+
+enum section_type {
+	SEC_END = 0,
+	SEC_CONFIG = 1,
+	SEC_VM = 2,
+	SEC_VCPU = 3,
+	SEC_DEVICE = 4,
+	SEC_RAM = 5,
+};
+
+#endif

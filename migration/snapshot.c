@@ -1,0 +1,176 @@
+/* snapshot: checkpoint files (see snapshot.h and proto.h for the layout). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "../devices/devices.h"
+#include "../vmm/cpustate.h"
+#include "../vmm/err.h"
+#include "../vmm/vcpu.h"
+#include "../vmm/vm.h"
+#include "proto.h"
+#include "snapshot.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int snapshot_save(const char *path, struct vm *vm, struct devices *ds,
+		  const struct snap_config *cfg, struct snap_stats *st)
+{
+	char tmp[4096];
+	struct fd_transport ft;
+	struct stream s;
+	struct vm_state vs;
+	double t0 = now_ms();
+	int fd, r;
+
+	memset(st, 0, sizeof(*st));
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return err_set(-ENAMETOOLONG, "snapshot path too long");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_set(-errno, "snapshot %s: %s", tmp, strerror(errno));
+	fd_transport_init(&ft, fd);
+	stream_init(&s, &ft.t);
+	stream_write_header(&s);
+	stream_begin(&s, SEC_CONFIG, 0);
+	stream_put_u64(&s, cfg->mem_size);
+	stream_put_u32(&s, cfg->ncpus);
+	stream_put_u32(&s, cfg->micro);
+	stream_put_u32(&s, cfg->ndisks);
+	stream_put_u32(&s, cfg->nnets);
+	stream_end(&s);
+	devices_save(ds, &s, SEC_DEVICE);
+	for (int i = 0; i < vm->ncpus && !s.err; i++)
+		vcpu_state_put(&s, SEC_VCPU, i, &vm->vcpus[i].state);
+	r = vm_state_save(vm->fd, &vs);
+	if (r < 0)
+		stream_fail(&s, r, "%s", err_msg());
+	vm_state_put(&s, SEC_VM, &vs);
+	ram_save(&s, &vm->mem, SEC_RAM, &st->ram);
+	stream_begin(&s, SEC_END, 0);
+	stream_end(&s);
+	if (!s.err && fsync(fd) < 0)
+		stream_fail(&s, -errno, "fsync: %s", strerror(errno));
+	st->bytes = s.bytes;
+	r = s.err;
+	if (r)
+		err_set(r, "snapshot %s: %s", path, s.msg);
+	stream_free(&s);
+	if (close(fd) < 0 && !r)
+		r = err_set(-errno, "snapshot %s: close: %s", path, strerror(errno));
+	if (!r && rename(tmp, path) < 0)
+		r = err_set(-errno, "snapshot: rename to %s: %s", path, strerror(errno));
+	if (r)
+		unlink(tmp);
+	st->write_ms = now_ms() - t0;
+	return r;
+}
+
+int snapshot_open(struct snap_reader *r, const char *path, struct snap_config *cfg)
+{
+	uint32_t type;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0)
+		return err_set(-errno, "snapshot %s: %s", path, strerror(errno));
+	fd_transport_init(&r->ft, r->fd);
+	stream_init(&r->s, &r->ft.t);
+	if (stream_read_header(&r->s) == 0 && stream_next(&r->s, &type, NULL, NULL) == 0 &&
+	    type != SEC_CONFIG)
+		stream_fail(&r->s, -EINVAL, "first section is type %u, not the configuration", type);
+	cfg->mem_size = stream_get_u64(&r->s);
+	cfg->ncpus = stream_get_u32(&r->s);
+	cfg->micro = stream_get_u32(&r->s);
+	cfg->ndisks = stream_get_u32(&r->s);
+	cfg->nnets = stream_get_u32(&r->s);
+	if (!r->s.err && (cfg->ncpus == 0 || cfg->ncpus > 254 || cfg->micro > 1 ||
+			  cfg->ndisks > 8 || cfg->nnets > 4 || mem_check_size(cfg->mem_size) < 0))
+		stream_fail(&r->s, -EINVAL, "implausible configuration (%u vCPUs, %llu MiB)",
+			    cfg->ncpus, (unsigned long long)cfg->mem_size >> 20);
+	if (r->s.err) {
+		int e = err_set(r->s.err, "snapshot %s: %s", path, r->s.msg);
+
+		snapshot_close(r);
+		return e;
+	}
+	return 0;
+}
+
+int snapshot_load(struct snap_reader *r, struct vm *vm, struct devices *ds)
+{
+	struct stream *s = &r->s;
+	struct vcpu_state st;
+	struct vm_state vs;
+	int have_vm = 0, ncpu_loaded = 0, ret;
+	uint32_t type, flags;
+
+	memset(&st, 0, sizeof(st));
+	for (;;) {
+		if (stream_next(s, &type, &flags, NULL) < 0)
+			break;
+		if (type == SEC_END)
+			break;
+		switch (type) {
+		case SEC_DEVICE:
+			devices_load(ds, s);
+			break;
+		case SEC_VCPU: {
+			int id;
+
+			if (vcpu_state_get(s, &id, &st) < 0)
+				break;
+			if (id < 0 || id >= vm->ncpus) {
+				stream_fail(s, -EINVAL, "state for vCPU %d of %d", id, vm->ncpus);
+				break;
+			}
+			ret = vcpu_state_load(vm->vcpus[id].fd, &st);
+			if (ret < 0)
+				stream_fail(s, ret, "vCPU %d: %s", id, err_msg());
+			ncpu_loaded++;
+			break;
+		}
+		case SEC_VM:
+			if (vm_state_get(s, &vs) == 0)
+				have_vm = 1;
+			break;
+		case SEC_RAM:
+			ram_load(s, &vm->mem);
+			break;
+		default:
+			if (!(flags & SECTION_OPTIONAL))
+				stream_fail(s, -EINVAL, "unknown mandatory section type %u", type);
+		}
+		if (s->err)
+			break;
+	}
+	vcpu_state_free(&st);
+	if (!s->err && (!have_vm || ncpu_loaded != vm->ncpus))
+		stream_fail(s, -EINVAL, "incomplete: %d of %d vCPUs, VM state %s", ncpu_loaded,
+			    vm->ncpus, have_vm ? "present" : "missing");
+	/* The clock last: it starts counting from here. */
+	if (!s->err) {
+		ret = vm_state_load(vm->fd, &vs);
+		if (ret < 0)
+			stream_fail(s, ret, "%s", err_msg());
+	}
+	if (s->err)
+		return err_set(s->err, "snapshot: %s", s->msg);
+	return 0;
+}
+
+void snapshot_close(struct snap_reader *r)
+{
+	stream_free(&r->s);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}

@@ -1,0 +1,48 @@
+/* snapshot: checkpoint and restore, the state stream to and from a file.
+ * The writer fills PATH.tmp, syncs it and renames it into place, so a crash
+ * never leaves a half-written snapshot under PATH. The reader trusts nothing:
+ * every section is length-bounded and checksummed by the stream, then checked
+ * by the part of the VMM that loads it. */
+#ifndef MIGRATION_SNAPSHOT_H
+#define MIGRATION_SNAPSHOT_H
+
+#include <stdint.h>
+#include "stream.h"
+#include "ram.h"
+
+struct vm;
+struct devices;
+
+struct snap_config {
+	uint64_t mem_size;
+	uint32_t ncpus;
+	uint32_t micro;		/* a micro guest (no PCI) */
+	uint32_t ndisks, nnets;
+};
+
+struct snap_stats {
+	struct ram_stats ram;
+	uint64_t bytes;
+	double write_ms;
+};
+
+/* snapshot_save(path, vm, ds, cfg, st): write a snapshot of a VM paused with
+ * capture (vm_pause(vm, 1)). Returns 0 or -errno with a message. */
+int snapshot_save(const char *path, struct vm *vm, struct devices *ds,
+		  const struct snap_config *cfg, struct snap_stats *st);
+
+struct snap_reader {
+	int fd;
+	struct fd_transport ft;
+	struct stream s;
+};
+
+/* snapshot_open(r, path, cfg): open and read the header and configuration. */
+int snapshot_open(struct snap_reader *r, const char *path, struct snap_config *cfg);
+
+/* snapshot_load(r, vm, ds): load devices, vCPUs (before their threads start),
+ * VM state and RAM into a VM created from the configuration. */
+int snapshot_load(struct snap_reader *r, struct vm *vm, struct devices *ds);
+void snapshot_close(struct snap_reader *r);
+
+#endif
