@@ -27,7 +27,7 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_bus.c tests/unit/test_linux.c \
              tests/unit/test_misc.c tests/unit/test_virtq.c tests/unit/test_stream.c
 INTEG_SRCS := tests/integration/main.c tests/integration/harness.c \
               tests/integration/test_cli.c tests/integration/test_micro.c tests/integration/test_linux.c \
-              tests/integration/test_devices.c
+              tests/integration/test_devices.c tests/integration/test_state.c
 
 MICRO_GUESTS := hello crash dirtier
 

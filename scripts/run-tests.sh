@@ -49,17 +49,18 @@ fi
 case $kvm in
 hw)
 	run "integration: micro + linux (this host's KVM)" env VMM="$B/vmm" GUEST_DIR="$B/guest" \
-		MICRO_DIR="$B/micro" "$B/integration-tests" micro linux devices ;;
+		MICRO_DIR="$B/micro" "$B/integration-tests" micro linux devices state-micro \
+		state-linux ;;
 pvm)
 	run "integration: micro (direct tier, PVM)" env VMM="$B/vmm" GUEST_DIR="$B/guest" \
-		MICRO_DIR="$B/micro" "$B/integration-tests" micro
-	echo "run-tests: /dev/kvm is PVM: the Linux suite runs in the lab"
+		MICRO_DIR="$B/micro" "$B/integration-tests" micro state-micro
+	echo "run-tests: /dev/kvm is PVM: the Linux suites run in the lab"
 	run "integration: linux (lab)" scripts/lab.sh --build "$B" --timeout 1200 \
-		tests/integration/lab-tests.sh linux devices ;;
+		tests/integration/lab-tests.sh linux devices state-linux ;;
 none)
 	echo "run-tests: this host has no /dev/kvm: the micro and Linux suites run in the lab"
 	run "integration: micro + linux (lab)" scripts/lab.sh --build "$B" --timeout 1500 \
-		tests/integration/lab-tests.sh micro linux devices ;;
+		tests/integration/lab-tests.sh micro linux devices state-micro state-linux ;;
 esac
 
 echo

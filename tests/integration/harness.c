@@ -158,3 +158,88 @@ void h_dump(const char *what, const struct proc_result *r)
 		r->status, r->timed_out ? " (watchdog)" : "", r->secs,
 		from ? " (last 6000 bytes)" : "", r->out + from);
 }
+
+int h_spawn(char *const argv[], struct proc *p)
+{
+	int out[2];
+
+	memset(p, 0, sizeof(*p));
+	p->r.out = malloc(65536);
+	if (!p->r.out || pipe2(out, O_CLOEXEC) < 0)
+		return -1;
+	p->r.out[0] = 0;
+	p->t0 = now_s();
+	p->pid = fork();
+	if (p->pid < 0)
+		return -1;
+	if (p->pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		dup2(null, 0);
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(out[1]);
+	p->out_fd = out[0];
+	return 0;
+}
+
+/* Read what is there within wait_ms; returns 0 on EOF. */
+static int pump(struct proc *p, int wait_ms)
+{
+	struct pollfd pf = { .fd = p->out_fd, .events = POLLIN };
+	size_t cap = 65536;
+	ssize_t n;
+
+	if (p->out_fd < 0)
+		return 0;
+	if (poll(&pf, 1, wait_ms) <= 0)
+		return 1;
+	while (cap < p->r.len + 4097)
+		cap *= 2;
+	p->r.out = realloc(p->r.out, cap);
+	n = read(p->out_fd, p->r.out + p->r.len, 4096);
+	if (n <= 0) {
+		close(p->out_fd);
+		p->out_fd = -1;
+		return 0;
+	}
+	p->r.len += (size_t)n;
+	p->r.out[p->r.len] = 0;
+	return 1;
+}
+
+long h_wait_for(struct proc *p, const char *marker, size_t after, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+
+	for (;;) {
+		char *hit = after <= p->r.len ? strstr(p->r.out + after, marker) : NULL;
+
+		if (hit)
+			return (long)(hit - p->r.out + strlen(marker));
+		if (now_s() > end || !pump(p, 200))
+			return after <= p->r.len && strstr(p->r.out + after, marker) ?
+				(long)(strstr(p->r.out + after, marker) - p->r.out + strlen(marker)) : -1;
+	}
+}
+
+void h_finish(struct proc *p, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+	int st;
+
+	while (pump(p, 200) && now_s() < end)
+		;
+	if (now_s() >= end) {
+		p->r.timed_out = 1;
+		kill(p->pid, SIGKILL);
+	}
+	waitpid(p->pid, &st, 0);
+	while (pump(p, 0))
+		;
+	p->r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	p->r.secs = now_s() - p->t0;
+}

@@ -22,6 +22,26 @@ int h_run(char *const argv[], const char *send_after, const char *send, int time
 	  struct proc_result *r);
 void h_free(struct proc_result *r);
 
+/* A child running in the background: its output is collected as the test
+ * waits for markers in it. */
+struct proc {
+	int pid;
+	int out_fd;
+	struct proc_result r;
+	double t0;
+};
+
+/* h_spawn(argv, p): start it, stdin from /dev/null. Returns 0 or -1. */
+int h_spawn(char *const argv[], struct proc *p);
+
+/* h_wait_for(p, marker, after, timeout_s): wait until marker appears in the
+ * output at or past byte offset after; returns the offset just past it, or
+ * -1 on timeout or exit. */
+long h_wait_for(struct proc *p, const char *marker, size_t after, int timeout_s);
+
+/* h_finish(p, timeout_s): wait for exit (SIGKILL after timeout_s); fills p->r. */
+void h_finish(struct proc *p, int timeout_s);
+
 /* Paths, overridable from the environment: VMM (the binary), GUEST_DIR
  * (bzImage, initrd), MICRO_DIR (*.bin). */
 const char *h_vmm(void);

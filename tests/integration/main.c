@@ -23,6 +23,7 @@ int main(int argc, char **argv)
 	static const struct { const char *name; int (*add)(void); } all[] = {
 		{ "cli", suite_cli }, { "micro", suite_micro }, { "linux", suite_linux },
 		{ "devices", suite_devices },
+		{ "state-micro", suite_state_micro }, { "state-linux", suite_state_linux },
 	};
 	unsigned failed;
 

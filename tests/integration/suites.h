@@ -13,5 +13,7 @@ int suite_cli(void);
 int suite_micro(void);
 int suite_linux(void);
 int suite_devices(void);
+int suite_state_micro(void);
+int suite_state_linux(void);
 
 #endif

@@ -4,6 +4,7 @@
  * gives an error with a message, never a crash or a silent success. */
 #include <errno.h>
 #include <string.h>
+#include "../../migration/ram.h"
 #include "../../migration/stream.h"
 #include "suites.h"
 
@@ -178,6 +179,78 @@ static void test_writer_errors(void)
 	mem_transport_free(&mt);
 }
 
+static void test_ram_round_trip(void)
+{
+	struct mem a, b;
+	struct mem_transport mt;
+	struct stream s;
+	struct ram_stats st = { 0 };
+	uint32_t type;
+	int sections = 0;
+
+	CU_ASSERT_FATAL(mem_init(&a, 8 << 20) == 0);
+	CU_ASSERT_FATAL(mem_init(&b, 8 << 20) == 0);
+	/* Scattered non-zero pages, and a run longer than one section. */
+	for (int i = 0; i < 2048; i += 7)
+		memset(mem_hva(&a, (uint64_t)i * 4096, 4096), i % 251 + 1, 4096);
+	for (int i = 1000; i < 1400; i++)
+		*(uint64_t *)mem_hva(&a, (uint64_t)i * 4096 + 8, 8) = (uint64_t)i;
+	mem_transport_init(&mt, NULL, 0);
+	stream_init(&s, &mt.t);
+	CU_ASSERT_EQUAL(ram_save(&s, &a, 5, &st), 0);
+	CU_ASSERT_EQUAL(st.pages_sent + st.zero_pages, 2048);
+	CU_ASSERT(st.zero_pages > 1000);		/* zero pages were skipped */
+	stream_free(&s);
+	mt.pos = 0;
+	stream_init(&s, &mt.t);
+	while (mt.pos < mt.len && stream_next(&s, &type, NULL, NULL) == 0) {
+		CU_ASSERT_EQUAL(type, 5);
+		CU_ASSERT_EQUAL(ram_load(&s, &b), 0);
+		sections++;
+	}
+	CU_ASSERT_EQUAL(s.err, 0);
+	CU_ASSERT(sections > 2);
+	CU_ASSERT_EQUAL(memcmp(a.hva, b.hva, 8 << 20), 0);
+	stream_free(&s);
+	mem_transport_free(&mt);
+	mem_free(&b);
+	mem_free(&a);
+}
+
+static void test_ram_hostile(void)
+{
+	struct mem m;
+	struct mem_transport mt;
+	struct stream s;
+	uint32_t type;
+	static uint8_t page[4096];
+
+	CU_ASSERT_FATAL(mem_init(&m, 8 << 20) == 0);
+	/* A section naming pages past the end of RAM, and one misaligned. */
+	for (int k = 0; k < 3; k++) {
+		uint64_t gpa = k == 0 ? (8 << 20) - 4096 : k == 1 ? 123 : 0;
+		uint32_t n = k == 0 ? 2 : k == 1 ? 1 : RAM_RUN_PAGES + 1;
+
+		mem_transport_init(&mt, NULL, 0);
+		stream_init(&s, &mt.t);
+		stream_begin(&s, 5, 0);
+		stream_put_u64(&s, gpa);
+		stream_put_u32(&s, n);
+		for (uint32_t i = 0; i < n && i < 2; i++)
+			stream_put_bytes(&s, page, sizeof(page));
+		stream_end(&s);
+		stream_free(&s);
+		mt.pos = 0;
+		stream_init(&s, &mt.t);
+		CU_ASSERT_EQUAL(stream_next(&s, &type, NULL, NULL), 0);
+		CU_ASSERT(ram_load(&s, &m) < 0);
+		CU_ASSERT(strstr(s.msg, "RAM section") != NULL);
+		stream_free(&s);
+		mem_transport_free(&mt);
+	}
+	mem_free(&m);
+}
+
 int suite_stream(void)
 {
 	static const struct unit_test t[] = {
@@ -188,6 +261,8 @@ int suite_stream(void)
 		{ "oversized section refused from its header", test_oversized_section },
 		{ "read past a section's end is sticky", test_read_past_end },
 		{ "writer: dropped connection, put outside a section", test_writer_errors },
+		{ "RAM: round trip, zero pages skipped", test_ram_round_trip },
+		{ "RAM: pages outside guest RAM, misaligned, too many", test_ram_hostile },
 		{ 0 }
 	};
 	return add_suite("stream", t);
