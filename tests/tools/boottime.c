@@ -7,7 +7,10 @@
  *
  * "Not guest RAM" is the resident memory of every mapping smaller than the
  * guest's RAM, read from /proc/PID/smaps at the READY line: guest RAM is one
- * mapping at least that large in both VMMs. */
+ * mapping at least that large in both VMMs.
+ *
+ * BOOTTIME_MARKER=TEXT times TEXT instead of READY; BOOTTIME_STOP=1 then ends
+ * the child with SIGTERM once it appeared (for VMMs that run on). */
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,12 +58,15 @@ int main(int argc, char **argv)
 	double t0, ready = -1;
 	long rss = -1;
 	pid_t pid;
+	const char *marker = "READY";
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: boottime GUEST_RAM_BYTES CMD [ARGS...]\n");
 		return 2;
 	}
 	ram = strtoull(argv[1], NULL, 0);
+	if (getenv("BOOTTIME_MARKER"))
+		marker = getenv("BOOTTIME_MARKER");
 	if (pipe(p) < 0)
 		return 1;
 	t0 = now_ms();
@@ -80,12 +86,14 @@ int main(int argc, char **argv)
 			break;
 		len += (size_t)n;
 		buf[len] = 0;
-		if (ready < 0 && strstr(buf, "READY")) {
+		if (ready < 0 && strstr(buf, marker)) {
 			ready = now_ms() - t0;
 			rss = rss_outside_ram(pid, ram);
+			if (getenv("BOOTTIME_STOP"))
+				kill(pid, SIGTERM);
 		}
 		if (len > sizeof(buf) / 2) {	/* keep the tail: READY may straddle */
-			memmove(buf, buf + len - 64, 64);
+			memmove(buf, buf + len - 64, 64);	/* marker may straddle */
 			len = 64;
 		}
 	}
