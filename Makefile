@@ -82,7 +82,7 @@ $(B)/boottime: tests/tools/boottime.c
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS on its corpus.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := virtq stream
+FUZZ_TARGETS := virtq stream snapshot
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"

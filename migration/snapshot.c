@@ -74,29 +74,34 @@ int snapshot_save(const char *path, struct vm *vm, struct devices *ds,
 	return r;
 }
 
-int snapshot_open(struct snap_reader *r, const char *path, struct snap_config *cfg)
+int snapshot_read_config(struct stream *s, struct snap_config *cfg)
 {
 	uint32_t type;
 
+	if (stream_read_header(s) == 0 && stream_next(s, &type, NULL, NULL) == 0 &&
+	    type != SEC_CONFIG)
+		stream_fail(s, -EINVAL, "first section is type %u, not the configuration", type);
+	cfg->mem_size = stream_get_u64(s);
+	cfg->ncpus = stream_get_u32(s);
+	cfg->micro = stream_get_u32(s);
+	cfg->ndisks = stream_get_u32(s);
+	cfg->nnets = stream_get_u32(s);
+	if (!s->err && (cfg->ncpus == 0 || cfg->ncpus > 254 || cfg->micro > 1 ||
+			cfg->ndisks > 8 || cfg->nnets > 4 || mem_check_size(cfg->mem_size) < 0))
+		stream_fail(s, -EINVAL, "implausible configuration (%u vCPUs, %llu MiB)",
+			    cfg->ncpus, (unsigned long long)cfg->mem_size >> 20);
+	return s->err;
+}
+
+int snapshot_open(struct snap_reader *r, const char *path, struct snap_config *cfg)
+{
 	memset(r, 0, sizeof(*r));
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0)
 		return err_set(-errno, "snapshot %s: %s", path, strerror(errno));
 	fd_transport_init(&r->ft, r->fd);
 	stream_init(&r->s, &r->ft.t);
-	if (stream_read_header(&r->s) == 0 && stream_next(&r->s, &type, NULL, NULL) == 0 &&
-	    type != SEC_CONFIG)
-		stream_fail(&r->s, -EINVAL, "first section is type %u, not the configuration", type);
-	cfg->mem_size = stream_get_u64(&r->s);
-	cfg->ncpus = stream_get_u32(&r->s);
-	cfg->micro = stream_get_u32(&r->s);
-	cfg->ndisks = stream_get_u32(&r->s);
-	cfg->nnets = stream_get_u32(&r->s);
-	if (!r->s.err && (cfg->ncpus == 0 || cfg->ncpus > 254 || cfg->micro > 1 ||
-			  cfg->ndisks > 8 || cfg->nnets > 4 || mem_check_size(cfg->mem_size) < 0))
-		stream_fail(&r->s, -EINVAL, "implausible configuration (%u vCPUs, %llu MiB)",
-			    cfg->ncpus, (unsigned long long)cfg->mem_size >> 20);
-	if (r->s.err) {
+	if (snapshot_read_config(&r->s, cfg) < 0) {
 		int e = err_set(r->s.err, "snapshot %s: %s", path, r->s.msg);
 
 		snapshot_close(r);

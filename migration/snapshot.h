@@ -37,6 +37,10 @@ struct snap_reader {
 	struct stream s;
 };
 
+/* snapshot_read_config(s, cfg): the header and the CONFIG section, checked
+ * for plausibility. Returns 0 or the stream's error. */
+int snapshot_read_config(struct stream *s, struct snap_config *cfg);
+
 /* snapshot_open(r, path, cfg): open and read the header and configuration. */
 int snapshot_open(struct snap_reader *r, const char *path, struct snap_config *cfg);
 

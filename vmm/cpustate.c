@@ -46,6 +46,8 @@ int vcpu_state_save(struct kvm *k, int fd, const uint32_t *msrs, int nmsrs, stru
 	IOCTL(fd, KVM_GET_VCPU_EVENTS, &st->events, "KVM_GET_VCPU_EVENTS");
 	IOCTL(fd, KVM_GET_MP_STATE, &st->mp, "KVM_GET_MP_STATE");
 	IOCTL(fd, KVM_GET_DEBUGREGS, &st->dregs, "KVM_GET_DEBUGREGS");
+	r = ioctl(fd, KVM_GET_TSC_KHZ, 0);
+	st->tsc_khz = r > 0 ? (uint32_t)r : 0;
 	if (size < XSAVE_MIN)
 		size = XSAVE_MIN;
 	if (!st->xsave || st->xsave_len != (uint32_t)size) {
@@ -80,6 +82,16 @@ int vcpu_state_load(int fd, const struct vcpu_state *st)
 	struct kvm_msrs *m;
 	int r;
 
+	/* A guest's TSC must keep its frequency: set it if this host's default
+	 * differs (needs TSC scaling; without it the guest sees a faster or
+	 * slower clock, which we say). */
+	if (st->tsc_khz) {
+		r = ioctl(fd, KVM_GET_TSC_KHZ, 0);
+		if (r > 0 && (uint32_t)r != st->tsc_khz &&
+		    ioctl(fd, KVM_SET_TSC_KHZ, (unsigned long)st->tsc_khz) < 0)
+			log_warn("cannot set the TSC to the saved %u kHz (this host: %d kHz): %s",
+				 st->tsc_khz, r, strerror(errno));
+	}
 	/* The order QEMU uses: registers, extended state, then the MSRs that
 	 * depend on them, then the local APIC and pending events. */
 	IOCTL(fd, KVM_SET_REGS, &st->regs, "KVM_SET_REGS");
@@ -157,6 +169,7 @@ void vcpu_state_put(struct stream *s, uint32_t type, int id, const struct vcpu_s
 	stream_put_bytes(s, &st->events, sizeof(st->events));
 	stream_put_bytes(s, &st->mp, sizeof(st->mp));
 	stream_put_bytes(s, &st->dregs, sizeof(st->dregs));
+	stream_put_u32(s, st->tsc_khz);
 	stream_put_u32(s, st->xsave_len);
 	stream_put_bytes(s, st->xsave, st->xsave_len);
 	stream_put_u32(s, st->nmsrs);
@@ -176,6 +189,7 @@ int vcpu_state_get(struct stream *s, int *id, struct vcpu_state *st)
 	stream_get_bytes(s, &st->events, sizeof(st->events));
 	stream_get_bytes(s, &st->mp, sizeof(st->mp));
 	stream_get_bytes(s, &st->dregs, sizeof(st->dregs));
+	st->tsc_khz = stream_get_u32(s);
 	xlen = stream_get_u32(s);
 	if (!s->err && (xlen < XSAVE_MIN || xlen > 1u << 20))
 		return stream_fail(s, -EINVAL, "vCPU %d: XSAVE area of %u bytes", *id, xlen);

@@ -21,6 +21,7 @@ struct vcpu_state {
 	struct kvm_vcpu_events events;
 	struct kvm_mp_state mp;
 	struct kvm_debugregs dregs;
+	uint32_t tsc_khz;		/* the guest's TSC frequency (KVM_GET_TSC_KHZ) */
 	uint32_t xsave_len;		/* bytes in xsave */
 	uint8_t *xsave;			/* malloc'ed, KVM_GET_XSAVE(2) layout */
 	uint32_t nmsrs;

@@ -159,13 +159,16 @@ void h_dump(const char *what, const struct proc_result *r)
 		from ? " (last 6000 bytes)" : "", r->out + from);
 }
 
-int h_spawn(char *const argv[], struct proc *p)
+static int spawn(char *const argv[], struct proc *p, int with_input)
 {
-	int out[2];
+	int out[2], in[2] = { -1, -1 };
 
 	memset(p, 0, sizeof(*p));
+	p->in_fd = -1;
 	p->r.out = malloc(65536);
 	if (!p->r.out || pipe2(out, O_CLOEXEC) < 0)
+		return -1;
+	if (with_input && pipe2(in, O_CLOEXEC) < 0)
 		return -1;
 	p->r.out[0] = 0;
 	p->t0 = now_s();
@@ -175,7 +178,7 @@ int h_spawn(char *const argv[], struct proc *p)
 	if (p->pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 
-		dup2(null, 0);
+		dup2(with_input ? in[0] : null, 0);
 		dup2(out[1], 1);
 		dup2(out[1], 2);
 		execv(argv[0], argv);
@@ -183,7 +186,27 @@ int h_spawn(char *const argv[], struct proc *p)
 	}
 	close(out[1]);
 	p->out_fd = out[0];
+	if (with_input) {
+		close(in[0]);
+		p->in_fd = in[1];
+	}
 	return 0;
+}
+
+int h_spawn(char *const argv[], struct proc *p)
+{
+	return spawn(argv, p, 0);
+}
+
+int h_spawn_input(char *const argv[], struct proc *p)
+{
+	signal(SIGPIPE, SIG_IGN);
+	return spawn(argv, p, 1);
+}
+
+int h_send(struct proc *p, const char *text)
+{
+	return p->in_fd >= 0 && write(p->in_fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
 }
 
 /* Read what is there within wait_ms; returns 0 on EOF. */
@@ -240,6 +263,9 @@ void h_finish(struct proc *p, int timeout_s)
 	waitpid(p->pid, &st, 0);
 	while (pump(p, 0))
 		;
+	if (p->in_fd >= 0)
+		close(p->in_fd);
+	p->in_fd = -1;
 	p->r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	p->r.secs = now_s() - p->t0;
 }

@@ -27,12 +27,16 @@ void h_free(struct proc_result *r);
 struct proc {
 	int pid;
 	int out_fd;
+	int in_fd;		/* the child's stdin, with h_spawn_tty-less input */
 	struct proc_result r;
 	double t0;
 };
 
-/* h_spawn(argv, p): start it, stdin from /dev/null. Returns 0 or -1. */
+/* h_spawn(argv, p): start it, stdin from /dev/null. h_spawn_input: stdin
+ * from a pipe that h_send() writes to. Return 0 or -1. */
 int h_spawn(char *const argv[], struct proc *p);
+int h_spawn_input(char *const argv[], struct proc *p);
+int h_send(struct proc *p, const char *text);
 
 /* h_wait_for(p, marker, after, timeout_s): wait until marker appears in the
  * output at or past byte offset after; returns the offset just past it, or

@@ -98,6 +98,29 @@ static void test_disk_missing(void)
 	h_free(&r);
 }
 
+static void test_two_disks(void)
+{
+	struct proc_result r;
+
+	if (!need_hw_kvm())
+		return;
+	CU_ASSERT_FATAL(sh("dd if=/dev/zero of=/tmp/itest-a.img bs=1M count=8 2>/dev/null && "
+			   "dd if=/dev/zero of=/tmp/itest-b.img bs=1M count=16 2>/dev/null") == 0);
+	CU_ASSERT_FATAL(h_run((char *[]){ V, "run", "-q", "--kernel", (char *)h_guest("bzImage"),
+					  "--initrd", (char *)h_guest("initrd"), "--memory", "256M",
+					  "--disk", "/tmp/itest-a.img,serial=FIRST", "--disk",
+					  "/tmp/itest-b.img,readonly", "--cmdline",
+					  "console=ttyS0 panic=-1 quiet workload=dmesg", NULL },
+			      NULL, NULL, TIMEOUT, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 0);
+	/* Both disks, in order, with their sizes; the second read-only. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "[vda] 16384 512-byte logical blocks"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "[vdb] 32768 512-byte logical blocks"));
+	if (r.status != 0 || !strstr(r.out, "[vdb] 32768"))
+		h_dump("two disks", &r);
+	h_free(&r);
+}
+
 static void test_rng(void)
 {
 	struct proc_result r;
@@ -164,6 +187,7 @@ int suite_devices(void)
 		{ "disk: write, flush, poweroff, read back; host sees it", test_disk_persists },
 		{ "disk: read-only refuses writes, image untouched", test_disk_readonly },
 		{ "disk: missing image is one clear error", test_disk_missing },
+		{ "two disks, in order, sizes right", test_two_disks },
 		{ "entropy device feeds /dev/hwrng", test_rng },
 		{ "network: 4 MiB TCP each way with a peer namespace", test_net_tcp },
 		{ 0 }

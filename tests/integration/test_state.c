@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "harness.h"
 #include "suites.h"
@@ -254,6 +255,122 @@ static void linux_round(int with_disk)
 	}
 }
 
+/* After a restore the console still takes input, the disk still answers, and
+ * the guest's wall clock agrees with the host's (kvmclock carried real time). */
+static void test_linux_console_clock(void)
+{
+	struct proc p;
+	long at;
+	char cmd[128];
+	long guest_t;
+	char *hit;
+
+	if (!need_kvm(1))
+		return;
+	unlink(SNAP);
+	{
+		struct proc_result d;
+
+		h_run((char *[]){ "/bin/sh", "-c", "dd if=/dev/zero of=/tmp/itest-cc.img bs=1M count=8 2>/dev/null", NULL }, NULL, NULL, 30, &d);
+		h_free(&d);
+	}
+	CU_ASSERT_FATAL(h_spawn_input((char *[]){ V, "run", "--kernel", (char *)h_guest("bzImage"),
+						  "--initrd", (char *)h_guest("initrd"), "--memory",
+						  "256M", "--api", SOCK, "--disk", "/tmp/itest-cc.img",
+						  "--cmdline",
+						  "console=ttyS0 panic=-1 quiet workload=idle", NULL },
+				&p) == 0);
+	CU_ASSERT_FATAL(h_wait_for(&p, "READY", 0, 240) > 0);
+	CU_ASSERT_EQUAL(ctl_ok("snapshot", "path=" SNAP), 0);
+	CU_ASSERT_EQUAL(ctl_ok("quit", NULL), 0);
+	h_finish(&p, 60);
+	h_free(&p.r);
+	sleep(3);	/* the clock must move on by this much too */
+	CU_ASSERT_FATAL(h_spawn_input((char *[]){ V, "run", "--restore", SNAP, "--api", SOCK,
+						  "--disk", "/tmp/itest-cc.img", NULL }, &p) == 0);
+	at = h_wait_for(&p, "restored", 0, 60);
+	CU_ASSERT_FATAL(at > 0);
+	usleep(500000);
+	/* Type a command; the disk must answer too (direct I/O reaches the device). */
+	snprintf(cmd, sizeof(cmd), "dd if=/dev/vda of=/dev/null bs=64k count=16 iflag=direct 2>/dev/null && "
+		 "echo restored-$((6*7)) t=$(date +%%s) end\n");
+	h_send(&p, cmd);
+	/* Wait for the answer, not for the terminal's echo of the command. */
+	at = h_wait_for(&p, "restored-42 t=", (size_t)at, 60);
+	CU_ASSERT(at > 0);
+	if (at > 0)
+		h_wait_for(&p, " end", (size_t)at, 30);
+	hit = strstr(p.r.out, "restored-42 t=");
+	guest_t = hit ? strtol(hit + 14, NULL, 10) : 0;
+	CU_ASSERT(guest_t > 0 && labs(guest_t - (long)time(NULL)) <= 5);
+	if (!hit || labs(guest_t - (long)time(NULL)) > 5) {
+		fprintf(stderr, "guest time %ld, host time %ld\n", guest_t, (long)time(NULL));
+		h_dump("clock", &p.r);
+	}
+	h_send(&p, "poweroff -f\n");
+	h_finish(&p, 60);
+	CU_ASSERT_EQUAL(p.r.status, 0);
+	if (p.r.status != 0)
+		h_dump("console after restore", &p.r);
+	h_free(&p.r);
+}
+
+/* A VM with a network card restores onto the same tap, in its namespace, and
+ * the network works on: the guest reaches its peer before and after. */
+static void test_linux_restore_net(void)
+{
+	struct proc p;
+	struct proc_result r;
+	long at;
+
+	if (!need_kvm(1))
+		return;
+	if (access("/lab/net-lab.sh", R_OK) != 0) {
+		CU_FAIL("runs in the lab (needs /lab/net-lab.sh)");
+		return;
+	}
+	h_run((char *[]){ "/bin/sh", "-c", "sh /lab/net-lab.sh down; sh /lab/net-lab.sh up", NULL },
+	      NULL, NULL, 60, &r);
+	h_free(&r);
+	unlink(SNAP);
+	CU_ASSERT_FATAL(h_spawn_input((char *[]){ "/usr/sbin/ip", "netns", "exec", "vmhost", V, "run",
+						  "--kernel", (char *)h_guest("bzImage"), "--initrd",
+						  (char *)h_guest("initrd"), "--memory", "256M", "--api",
+						  SOCK, "--net", "tap=tap0", "--cmdline",
+						  "console=ttyS0 panic=-1 quiet workload=idle", NULL },
+				&p) == 0);
+	CU_ASSERT_FATAL(h_wait_for(&p, "READY", 0, 240) > 0);
+	sleep(1);
+	h_send(&p, "ip link set eth0 up; ip addr add 10.0.0.2/24 dev eth0; "
+		   "ping -c1 -W5 10.0.0.1 >/dev/null && echo PING-BEFORE-OK\n");
+	CU_ASSERT(h_wait_for(&p, "PING-BEFORE-OK", 0, 60) > 0);
+	CU_ASSERT_EQUAL(ctl_ok("snapshot", "path=" SNAP), 0);
+	CU_ASSERT_EQUAL(ctl_ok("quit", NULL), 0);
+	h_finish(&p, 60);
+	h_free(&p.r);
+	/* Without the network option the restore is refused, with one line. */
+	CU_ASSERT_EQUAL(h_run((char *[]){ V, "run", "--restore", SNAP, NULL }, NULL, NULL, 60, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "give the same --disk and --net"));
+	h_free(&r);
+	CU_ASSERT_FATAL(h_spawn_input((char *[]){ "/usr/sbin/ip", "netns", "exec", "vmhost", V, "run",
+						  "--restore", SNAP, "--api", SOCK, "--net", "tap=tap0",
+						  NULL }, &p) == 0);
+	at = h_wait_for(&p, "restored", 0, 60);
+	CU_ASSERT_FATAL(at > 0);
+	usleep(500000);
+	h_send(&p, "ping -c1 -W5 10.0.0.1 >/dev/null && echo PING-AFTER-OK\n");
+	CU_ASSERT(h_wait_for(&p, "PING-AFTER-OK", (size_t)at, 60) > 0);
+	h_send(&p, "poweroff -f\n");
+	h_finish(&p, 60);
+	CU_ASSERT_EQUAL(p.r.status, 0);
+	if (!strstr(p.r.out, "PING-AFTER-OK"))
+		h_dump("net after restore", &p.r);
+	h_free(&p.r);
+	h_run((char *[]){ "/bin/sh", "-c", "sh /lab/net-lab.sh down", NULL }, NULL, NULL, 60, &r);
+	h_free(&r);
+}
+
 static void test_linux_restore(void) { linux_round(0); }
 static void test_linux_restore_disk(void) { linux_round(1); }
 
@@ -273,6 +390,8 @@ int suite_state_linux(void)
 	static const struct itest t[] = {
 		{ "linux: dirtier restored twice, VERIFY OK after", test_linux_restore },
 		{ "linux: the same with a disk attached", test_linux_restore_disk },
+		{ "linux: console input, disk I/O, wall clock after restore", test_linux_console_clock },
+		{ "linux: network card restored onto the same tap, peer reachable", test_linux_restore_net },
 		{ 0 }
 	};
 	return add_isuite("state (lab tier)", t);
