@@ -97,11 +97,17 @@ static json_object *cmd_pause(struct api *a, json_object *args)
 	return ok(NULL);
 }
 
+/* Let the vCPUs run and the devices replay what they deferred meanwhile. */
+static void resume_all(struct api *a)
+{
+	vm_resume(a->t->vm);
+	devices_resume(a->t->ds);
+}
+
 static json_object *cmd_resume(struct api *a, json_object *args)
 {
 	(void)args;
-	vm_resume(a->t->vm);
-	devices_resume(a->t->ds);
+	resume_all(a);
 	return ok(NULL);
 }
 
@@ -193,7 +199,7 @@ static json_object *cmd_inspect(struct api *a, json_object *args)
 		REG("cr4", vm->vcpus[cpu].state.sregs.cr4); REG("efer", vm->vcpus[cpu].state.sregs.efer);
 #undef REG
 		if (!was_paused)
-			vm_resume(vm);
+			resume_all(a);
 		return ok(r);
 	}
 	if (get_int(args, "gpa", &gpa) == 1) {
@@ -237,10 +243,8 @@ static json_object *cmd_snapshot(struct api *a, json_object *args)
 	if (vm_pause(vm, 1) < 0)
 		return error("GenericError", "%s", err_msg());
 	ret = snapshot_save(json_object_get_string(p), vm, a->t->ds, &a->t->cfg, &st);
-	if (!was_paused) {
-		vm_resume(vm);
-		devices_resume(a->t->ds);
-	}
+	if (!was_paused)
+		resume_all(a);
 	stunned = (now_s() - t0) * 1e3;
 	if (ret < 0)
 		return error("GenericError", "%s", err_msg());

@@ -48,34 +48,6 @@ struct blk_hdr {
 	uint64_t sector;
 };
 
-/* Collect up to len bytes of one kind of buffer, after skipping skip bytes. */
-static int iov_of(const struct virtq_req *req, int writable, uint32_t skip, uint64_t len,
-		  struct iovec *iov, uint64_t *total)
-{
-	int n = 0;
-
-	*total = 0;
-	for (int i = 0; i < req->nbufs && *total < len; i++) {
-		const struct virtq_buf *b = &req->buf[i];
-		uint64_t take;
-
-		if (b->writable != writable)
-			continue;
-		if (skip >= b->len) {
-			skip -= b->len;
-			continue;
-		}
-		take = b->len - skip;
-		if (take > len - *total)
-			take = len - *total;
-		iov[n].iov_base = b->hva + skip;
-		iov[n++].iov_len = take;
-		*total += take;
-		skip = 0;
-	}
-	return n;
-}
-
 static int in_range(struct vblk *b, uint64_t sector, uint64_t len)
 {
 	return sector <= b->size / SECTOR && len <= b->size - sector * SECTOR;
@@ -94,7 +66,7 @@ static uint8_t execute(struct vblk *b, const struct virtq_req *req, const struct
 	*data_written = 0;
 	switch (h->type) {
 	case T_IN:
-		cnt = iov_of(req, 1, 0, req->writable - 1, iov, &len);
+		cnt = virtq_iov(req, 1, 0, req->writable - 1, iov, &len);
 		if (!in_range(b, h->sector, len))
 			return S_IOERR;
 		n = preadv(b->fd, iov, cnt, (off_t)(h->sector * SECTOR));
@@ -106,7 +78,7 @@ static uint8_t execute(struct vblk *b, const struct virtq_req *req, const struct
 	case T_OUT:
 		if (b->spec.readonly)
 			return S_IOERR;
-		cnt = iov_of(req, 0, sizeof(*h), req->readable - sizeof(*h), iov, &len);
+		cnt = virtq_iov(req, 0, sizeof(*h), req->readable - sizeof(*h), iov, &len);
 		if (!in_range(b, h->sector, len))
 			return S_IOERR;
 		n = pwritev(b->fd, iov, cnt, (off_t)(h->sector * SECTOR));

@@ -56,21 +56,22 @@ static void receive(struct vnet *n)
 	struct virtq *q = virtio_queue(&n->vp, Q_RX);
 	int got, done = 0;
 
-	if (!q->enabled || (n->vp.status & VIRTIO_STATUS_NEEDS_RESET))
+	/* The tap fd is level-triggered: stop watching it whenever we cannot
+	 * take its frames, or the I/O thread would spin. */
+	if (!q->enabled || (n->vp.status & VIRTIO_STATUS_NEEDS_RESET)) {
+		watch_tap(n, 0);
 		return;
+	}
 	for (;;) {
 		ssize_t len;
 		uint16_t one = 1;
-		int cnt = 0;
+		uint64_t total;
+		int cnt;
 
 		got = virtq_pop(q, m, &req);
 		if (got <= 0)
 			break;
-		for (int i = 0; i < req.nbufs; i++)
-			if (req.buf[i].writable) {
-				iov[cnt].iov_base = req.buf[i].hva;
-				iov[cnt++].iov_len = req.buf[i].len;
-			}
+		cnt = virtq_iov(&req, 1, 0, req.writable, iov, &total);
 		if (req.writable < HDR_LEN) {
 			snprintf(q->why, sizeof(q->why), "receive buffer of %u bytes", req.writable);
 			q->broken = 1;
@@ -107,13 +108,9 @@ static void transmit(struct vnet *n)
 	int got, done = 0;
 
 	while ((got = virtq_pop(q, m, &req)) == 1) {
-		int cnt = 0;
+		uint64_t total;
+		int cnt = virtq_iov(&req, 0, 0, req.readable, iov, &total);
 
-		for (int i = 0; i < req.nbufs; i++)
-			if (!req.buf[i].writable) {
-				iov[cnt].iov_base = req.buf[i].hva;
-				iov[cnt++].iov_len = req.buf[i].len;
-			}
 		if (req.readable < HDR_LEN || writev(n->tap, iov, cnt) < 0) {
 			n->tx_dropped++;	/* like a full wire: the frame is lost */
 		} else {

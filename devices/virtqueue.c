@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include "virtqueue.h"
 
 #define DESC_F_NEXT 1
@@ -174,4 +175,31 @@ uint32_t virtq_copy_from(const struct virtq_req *req, uint32_t off, void *dst, u
 uint32_t virtq_copy_to(const struct virtq_req *req, uint32_t off, const void *src, uint32_t len)
 {
 	return copy(req, 1, off, (uint8_t *)src, len, 1);
+}
+
+int virtq_iov(const struct virtq_req *req, int writable, uint32_t skip, uint64_t max,
+	      struct iovec *iov, uint64_t *total)
+{
+	int n = 0;
+
+	*total = 0;
+	for (int i = 0; i < req->nbufs && *total < max; i++) {
+		const struct virtq_buf *b = &req->buf[i];
+		uint64_t take;
+
+		if (b->writable != writable)
+			continue;
+		if (skip >= b->len) {
+			skip -= b->len;
+			continue;
+		}
+		take = b->len - skip;
+		if (take > max - *total)
+			take = max - *total;
+		iov[n].iov_base = b->hva + skip;
+		iov[n++].iov_len = take;
+		*total += take;
+		skip = 0;
+	}
+	return n;
 }

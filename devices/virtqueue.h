@@ -60,4 +60,11 @@ int virtq_should_notify(const struct virtq *q, const struct mem *m);
 uint32_t virtq_copy_from(const struct virtq_req *req, uint32_t off, void *dst, uint32_t len);
 uint32_t virtq_copy_to(const struct virtq_req *req, uint32_t off, const void *src, uint32_t len);
 
+/* virtq_iov(req, writable, skip, max, iov, total): iovecs over the buffers
+ * of one kind (device-readable or device-writable), skipping the first skip
+ * bytes and taking at most max; returns how many iovecs, *total the bytes. */
+struct iovec;
+int virtq_iov(const struct virtq_req *req, int writable, uint32_t skip, uint64_t max,
+	      struct iovec *iov, uint64_t *total);
+
 #endif

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <CUnit/CUnit.h>
 #include "harness.h"
 
 #define OUT_MAX (16u << 20)
@@ -268,4 +269,18 @@ void h_finish(struct proc *p, int timeout_s)
 	p->in_fd = -1;
 	p->r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	p->r.secs = now_s() - p->t0;
+}
+
+int h_need_kvm(const char *suite, int hardware)
+{
+	int have = access("/dev/kvm", R_OK | W_OK) == 0;
+
+	if (have && (!hardware || access("/sys/module/kvm_pvm", F_OK) != 0))
+		return 1;
+	fprintf(stderr, "\n%s: needs %s, which this host lacks (%s); run it in the lab "
+		"(scripts/run-tests.sh does this)\n", suite,
+		hardware ? "/dev/kvm backed by Intel VT-x or AMD-V" : "/dev/kvm",
+		have ? "its /dev/kvm is PVM" : "no /dev/kvm");
+	CU_FAIL("KVM missing");
+	return 0;
 }

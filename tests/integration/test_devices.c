@@ -15,11 +15,7 @@
 
 static int need_hw_kvm(void)
 {
-	if (access("/dev/kvm", R_OK | W_OK) == 0 && access("/sys/module/kvm_pvm", F_OK) != 0)
-		return 1;
-	fprintf(stderr, "\ndevices suite: needs hardware KVM; run it in the lab\n");
-	CU_FAIL("no hardware KVM");
-	return 0;
+	return h_need_kvm("devices suite", 1);
 }
 
 static int sh(const char *cmd)

@@ -13,13 +13,7 @@
 
 static int need_hw_kvm(void)
 {
-	if (access("/dev/kvm", R_OK | W_OK) == 0 && access("/sys/module/kvm_pvm", F_OK) != 0)
-		return 1;
-	fprintf(stderr, "\nlinux suite: needs /dev/kvm backed by Intel VT-x or AMD-V (this "
-			"host has %s); run it in the lab (scripts/run-tests.sh does this)\n",
-		access("/dev/kvm", F_OK) == 0 ? "PVM" : "no /dev/kvm");
-	CU_FAIL("no hardware KVM");
-	return 0;
+	return h_need_kvm("linux suite", 1);
 }
 
 /* Boot with cpus, mem and extra command-line words; returns the result. */

@@ -18,12 +18,7 @@
 
 static int need_kvm(void)
 {
-	if (access("/dev/kvm", R_OK | W_OK) == 0)
-		return 1;
-	fprintf(stderr, "\nmicro suite: /dev/kvm is missing here; run it on a KVM host or in "
-			"the lab (scripts/run-tests.sh does this)\n");
-	CU_FAIL("no /dev/kvm");
-	return 0;
+	return h_need_kvm("micro suite", 0);
 }
 
 static void test_hello(void)

@@ -21,13 +21,7 @@
 
 static int need_kvm(int hardware)
 {
-	if (access("/dev/kvm", R_OK | W_OK) == 0 &&
-	    (!hardware || access("/sys/module/kvm_pvm", F_OK) != 0))
-		return 1;
-	fprintf(stderr, "\nstate suite: needs %s; run it in the lab\n",
-		hardware ? "hardware KVM" : "/dev/kvm");
-	CU_FAIL("no KVM");
-	return 0;
+	return h_need_kvm("state suite", hardware);
 }
 
 /* vmm ctl --api SOCK ARGS...; returns its status, output in r (caller frees). */
