@@ -17,7 +17,7 @@ DEV_SRCS := devices/devices.c devices/serial.c devices/i8042.c devices/rtc.c dev
             devices/debugport.c devices/virtqueue.c \
             devices/pci.c devices/msix.c devices/virtio-pci.c devices/virtio-rng.c \
             devices/virtio-blk.c devices/virtio-net.c
-MIG_SRCS := migration/transport.c migration/stream.c migration/ram.c migration/snapshot.c
+MIG_SRCS := migration/transport.c migration/stream.c migration/ram.c migration/snapshot.c migration/tcp.c
 CLI_SRCS := cli/opts.c cli/run.c cli/api.c cli/ctl.c
 MAIN_SRC := cli/main.c
 LIB_SRCS := $(VMM_SRCS) $(DEV_SRCS) $(MIG_SRCS) $(CLI_SRCS)
@@ -27,7 +27,8 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_bus.c tests/unit/test_linux.c \
              tests/unit/test_misc.c tests/unit/test_virtq.c tests/unit/test_stream.c
 INTEG_SRCS := tests/integration/main.c tests/integration/harness.c \
               tests/integration/test_cli.c tests/integration/test_micro.c tests/integration/test_linux.c \
-              tests/integration/test_devices.c tests/integration/test_state.c
+              tests/integration/test_devices.c tests/integration/test_state.c \
+              tests/integration/test_migrate.c
 
 MICRO_GUESTS := hello crash dirtier
 

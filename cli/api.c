@@ -1,5 +1,6 @@
 /* api: control socket server (see api.h). */
 #include <errno.h>
+#include <poll.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 #include "../devices/devices.h"
 #include "../devices/virtio-pci.h"
+#include "../migration/tcp.h"
 #include "../vmm/err.h"
 #include "../vmm/loop.h"
 #include "../vmm/vcpu.h"
@@ -258,10 +260,67 @@ static json_object *cmd_snapshot(struct api *a, json_object *args)
 	return ok(r);
 }
 
+/* Stop-and-copy: stun, send everything, and let go of the VM only once the
+ * destination has said it loaded it all. Any failure before that resumes the
+ * VM here. */
+static json_object *cmd_migrate(struct api *a, json_object *args)
+{
+	struct vm *vm = a->t->vm;
+	struct snap_stats st;
+	json_object *to, *strat, *r;
+	struct pollfd pf;
+	char ack[2] = "";
+	double t0 = now_s(), downtime;
+	int fd, ret;
+
+	if (!args || !json_object_object_get_ex(args, "to", &to) ||
+	    !json_object_is_type(to, json_type_string))
+		return error("InvalidParameter", "migrate needs to=ADDR:PORT");
+	if (json_object_object_get_ex(args, "strategy", &strat) &&
+	    strcmp(json_object_get_string(strat), "stop-copy"))
+		return error("InvalidParameter", "strategy '%s': only stop-copy exists so far",
+			     json_object_get_string(strat));
+	if (vm_paused(vm))
+		return error("GenericError", "the VM is paused; resume it before migrating");
+	fd = tcp_connect(json_object_get_string(to), 10000);
+	if (fd < 0)
+		return error("GenericError", "%s; the VM keeps running here", err_msg());
+	if (vm_pause(vm, 1) < 0) {
+		close(fd);
+		resume_all(a);
+		return error("GenericError", "%s", err_msg());
+	}
+	ret = snapshot_write_fd(fd, vm, a->t->ds, &a->t->cfg, &st);
+	if (ret == 0) {
+		pf = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(&pf, 1, 120000) <= 0 || read(fd, ack, 2) != 2 || memcmp(ack, "OK", 2))
+			ret = err_set(-ECONNABORTED, "the destination did not confirm the hand-over");
+	}
+	close(fd);
+	if (ret < 0) {
+		resume_all(a);
+		return error("GenericError", "migration failed: %s; the VM keeps running here",
+			     err_msg());
+	}
+	downtime = (now_s() - t0) * 1e3;
+	vm_request_stop(vm, VM_STOP_QUIT, 0, "migrated to %s", json_object_get_string(to));
+	r = json_object_new_object();
+	json_object_object_add(r, "strategy", json_object_new_string("stop-copy"));
+	json_object_object_add(r, "downtime_ms", json_object_new_double(downtime));
+	json_object_object_add(r, "total_ms", json_object_new_double(downtime));
+	json_object_object_add(r, "bytes_sent", json_object_new_int64((int64_t)st.bytes));
+	json_object_object_add(r, "pages_sent", json_object_new_int64((int64_t)st.ram.pages_sent));
+	json_object_object_add(r, "zero_pages", json_object_new_int64((int64_t)st.ram.zero_pages));
+	json_object_object_add(r, "bandwidth_mbps",
+			       json_object_new_double(st.bytes * 8 / 1e6 / (downtime / 1e3)));
+	return ok(r);
+}
+
 static const struct {
 	const char *name;
 	json_object *(*fn)(struct api *a, json_object *args);
 } commands[] = {
+	{ "migrate", cmd_migrate },
 	{ "status", cmd_status }, { "pause", cmd_pause }, { "resume", cmd_resume },
 	{ "quit", cmd_quit }, { "stats", cmd_stats }, { "inspect", cmd_inspect },
 	{ "snapshot", cmd_snapshot },

@@ -11,12 +11,15 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
+int cmd_receive(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 /* The parsed options of `vmm run`, exposed for tests. */
 struct run_opts {
 	const char *kernel, *initrd, *cmdline, *micro, *console, *kvm_path;
 	const char *api;		/* control socket path */
 	const char *restore;		/* snapshot to resume */
+	const char *incoming;		/* ADDR:PORT to receive a migrating VM on */
 	int mem_given, cpus_given;
 	uint64_t mem_size;
 	long cpus;

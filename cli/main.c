@@ -11,6 +11,8 @@ static const struct {
 } commands[] = {
 	{ "run", cmd_run, "boot a Linux kernel or a micro guest, or restore a snapshot" },
 	{ "ctl", cmd_ctl, "send a command to a running VMM's control socket" },
+	{ "receive", cmd_receive, "wait for one migrating VM and run it" },
+	{ "migrate", cmd_migrate, "move a running VM to a VMM waiting in receive" },
 };
 
 #define NCMD (sizeof(commands) / sizeof(commands[0]))

@@ -24,6 +24,7 @@
 #include "../vmm/micro.h"
 #include "../vmm/vm.h"
 #include "../migration/snapshot.h"
+#include "../migration/tcp.h"
 #include "api.h"
 #include "cli.h"
 #include "opts.h"
@@ -66,7 +67,7 @@ static const char run_help[] =
 
 int run_parse(int argc, char **argv, struct run_opts *o)
 {
-	enum { OPT_MICRO_ARG = 256, OPT_CONSOLE, OPT_KVM, OPT_API, OPT_RESTORE };
+	enum { OPT_MICRO_ARG = 256, OPT_CONSOLE, OPT_KVM, OPT_API, OPT_RESTORE, OPT_INCOMING };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -79,6 +80,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "kvm", required_argument, NULL, OPT_KVM },
 		{ "api", required_argument, NULL, OPT_API },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
+		{ "incoming", required_argument, NULL, OPT_INCOMING },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -105,6 +107,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		case OPT_KVM: o->kvm_path = optarg; break;
 		case OPT_API: o->api = optarg; break;
 		case OPT_RESTORE: o->restore = optarg; break;
+		case OPT_INCOMING: o->incoming = optarg; o->restore = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'd':
 			if (o->ndisks == RUN_MAX_DISKS)
@@ -287,7 +290,16 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 		r = snapshot_load(restore, &ctx->vm, &ctx->devs);
 		if (r < 0)
 			goto loop;
-		log_info("restored %s", o->restore);
+		if (o->incoming) {
+			/* Tell the source we have it all: only now may it let go. */
+			if (write(restore->fd, "OK", 2) != 2) {
+				r = err_set(-EPIPE, "the source went away before the hand-over");
+				goto loop;
+			}
+			log_info("migration received; the VM runs here");
+		} else {
+			log_info("restored %s", o->restore);
+		}
 	}
 	ctx->target = (struct api_target){ .vm = &ctx->vm, .ds = &ctx->devs,
 		.cfg = { .mem_size = o->mem_size, .ncpus = (uint32_t)o->cpus, .micro = (uint32_t)micro,
@@ -379,8 +391,19 @@ int cmd_run(int argc, char **argv)
 	if (o.restore) {
 		struct snap_config cfg;
 
-		if (snapshot_open(&reader, o.restore, &cfg) < 0)
+		if (o.incoming) {
+			int lfd = tcp_listen(o.incoming), fd;
+
+			if (lfd < 0)
+				die("%s", err_msg());
+			log_info("waiting for a migrating VM on %s", o.incoming);
+			fd = tcp_accept(lfd, 3600 * 1000);
+			close(lfd);
+			if (fd < 0 || snapshot_open_fd(&reader, fd, "incoming migration", &cfg) < 0)
+				die("%s", err_msg());
+		} else if (snapshot_open(&reader, o.restore, &cfg) < 0) {
 			die("%s", err_msg());
+		}
 		if ((int)cfg.ndisks != o.ndisks || (int)cfg.nnets != o.nnets)
 			die("%s was saved with %u disk(s) and %u network(s); give the same --disk "
 			    "and --net options", o.restore, cfg.ndisks, cfg.nnets);
@@ -415,4 +438,85 @@ int cmd_run(int argc, char **argv)
 	for (int i = 0; i < o.ndisks; i++)
 		free((char *)o.disks[i].path);
 	return status;
+}
+
+/* `vmm receive --listen ADDR:PORT [run options]`: run with --incoming. */
+int cmd_receive(int argc, char **argv)
+{
+	char **args = calloc((size_t)argc + 2, sizeof(char *));
+	int n = 0, have = 0;
+
+	if (!args)
+		die("out of memory");
+	args[n++] = "run";
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: vmm receive --listen ADDR:PORT [--api PATH] [--disk ...] [--net ...]\n"
+			       "\nWait for one VM migrating in from `vmm migrate` and run it. Memory\n"
+			       "and vCPUs come from the source; give the same number of --disk and\n"
+			       "--net options as the source has. ADDR is an IPv4 address.\n");
+			free(args);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
+			args[n++] = "--incoming";
+			args[n++] = argv[++i];
+			have = 1;
+		} else {
+			args[n++] = argv[i];
+		}
+	}
+	if (!have) {
+		free(args);
+		fprintf(stderr, "vmm: error: receive needs --listen ADDR:PORT\n");
+		return 2;
+	}
+	n = cmd_run(n, args);
+	free(args);
+	return n;
+}
+
+/* `vmm migrate --api PATH --to ADDR:PORT [--strategy stop-copy] [--json]`: the
+ * control API's migrate command, through the ctl client. */
+int cmd_migrate(int argc, char **argv)
+{
+	char *args[12], to[300] = "", strategy[64] = "strategy=stop-copy";
+	const char *api = NULL;
+	int n = 0, json = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--api") && i + 1 < argc)
+			api = argv[++i];
+		else if (!strcmp(argv[i], "--to") && i + 1 < argc)
+			snprintf(to, sizeof(to), "to=%s", argv[++i]);
+		else if (!strcmp(argv[i], "--strategy") && i + 1 < argc)
+			snprintf(strategy, sizeof(strategy), "strategy=%s", argv[++i]);
+		else if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: vmm migrate --api PATH --to ADDR:PORT [--strategy stop-copy] [--json]\n"
+			       "\nMove the VM behind --api to a `vmm receive` at ADDR:PORT. Until the\n"
+			       "destination has loaded everything and said so, any failure leaves the\n"
+			       "VM running here. Prints downtime, total time and bytes.\n");
+			return 0;
+		} else {
+			fprintf(stderr, "vmm: error: migrate: unexpected '%s' (try vmm migrate --help)\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (!api || !to[0]) {
+		fprintf(stderr, "vmm: error: migrate needs --api PATH and --to ADDR:PORT\n");
+		return 2;
+	}
+	args[n++] = "ctl";
+	args[n++] = "--api";
+	args[n++] = (char *)api;
+	if (json)
+		args[n++] = "--json";
+	args[n++] = "migrate";
+	args[n++] = to;
+	args[n++] = strategy;
+	args[n] = NULL;
+	return cmd_ctl(n, args);
 }

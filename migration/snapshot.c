@@ -21,56 +21,74 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* The whole stream: configuration, devices, vCPUs, VM, RAM, END. */
+static void write_stream(struct stream *s, struct vm *vm, struct devices *ds,
+			 const struct snap_config *cfg, struct snap_stats *st)
+{
+	struct vm_state vs;
+	int r;
+
+	stream_write_header(s);
+	stream_begin(s, SEC_CONFIG, 0);
+	stream_put_u64(s, cfg->mem_size);
+	stream_put_u32(s, cfg->ncpus);
+	stream_put_u32(s, cfg->micro);
+	stream_put_u32(s, cfg->ndisks);
+	stream_put_u32(s, cfg->nnets);
+	stream_end(s);
+	devices_save(ds, s, SEC_DEVICE);
+	for (int i = 0; i < vm->ncpus && !s->err; i++)
+		vcpu_state_put(s, SEC_VCPU, i, &vm->vcpus[i].state);
+	r = vm_state_save(vm->fd, &vs);
+	if (r < 0)
+		stream_fail(s, r, "%s", err_msg());
+	vm_state_put(s, SEC_VM, &vs);
+	ram_save(s, &vm->mem, SEC_RAM, &st->ram);
+	stream_begin(s, SEC_END, 0);
+	stream_end(s);
+}
+
+int snapshot_write_fd(int fd, struct vm *vm, struct devices *ds, const struct snap_config *cfg,
+		      struct snap_stats *st)
+{
+	struct fd_transport ft;
+	struct stream s;
+	double t0 = now_ms();
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	fd_transport_init(&ft, fd);
+	stream_init(&s, &ft.t);
+	write_stream(&s, vm, ds, cfg, st);
+	st->bytes = s.bytes;
+	st->write_ms = now_ms() - t0;
+	r = s.err ? err_set(s.err, "%s", s.msg) : 0;
+	stream_free(&s);
+	return r;
+}
+
 int snapshot_save(const char *path, struct vm *vm, struct devices *ds,
 		  const struct snap_config *cfg, struct snap_stats *st)
 {
 	char tmp[4096];
-	struct fd_transport ft;
-	struct stream s;
-	struct vm_state vs;
-	double t0 = now_ms();
 	int fd, r;
 
-	memset(st, 0, sizeof(*st));
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return err_set(-ENAMETOOLONG, "snapshot path too long");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_set(-errno, "snapshot %s: %s", tmp, strerror(errno));
-	fd_transport_init(&ft, fd);
-	stream_init(&s, &ft.t);
-	stream_write_header(&s);
-	stream_begin(&s, SEC_CONFIG, 0);
-	stream_put_u64(&s, cfg->mem_size);
-	stream_put_u32(&s, cfg->ncpus);
-	stream_put_u32(&s, cfg->micro);
-	stream_put_u32(&s, cfg->ndisks);
-	stream_put_u32(&s, cfg->nnets);
-	stream_end(&s);
-	devices_save(ds, &s, SEC_DEVICE);
-	for (int i = 0; i < vm->ncpus && !s.err; i++)
-		vcpu_state_put(&s, SEC_VCPU, i, &vm->vcpus[i].state);
-	r = vm_state_save(vm->fd, &vs);
-	if (r < 0)
-		stream_fail(&s, r, "%s", err_msg());
-	vm_state_put(&s, SEC_VM, &vs);
-	ram_save(&s, &vm->mem, SEC_RAM, &st->ram);
-	stream_begin(&s, SEC_END, 0);
-	stream_end(&s);
-	if (!s.err && fsync(fd) < 0)
-		stream_fail(&s, -errno, "fsync: %s", strerror(errno));
-	st->bytes = s.bytes;
-	r = s.err;
+	r = snapshot_write_fd(fd, vm, ds, cfg, st);
+	if (!r && fsync(fd) < 0)
+		r = err_set(-errno, "fsync: %s", strerror(errno));
 	if (r)
-		err_set(r, "snapshot %s: %s", path, s.msg);
-	stream_free(&s);
+		err_prefix("snapshot %s: ", path);
 	if (close(fd) < 0 && !r)
 		r = err_set(-errno, "snapshot %s: close: %s", path, strerror(errno));
 	if (!r && rename(tmp, path) < 0)
 		r = err_set(-errno, "snapshot: rename to %s: %s", path, strerror(errno));
 	if (r)
 		unlink(tmp);
-	st->write_ms = now_ms() - t0;
 	return r;
 }
 
@@ -93,21 +111,30 @@ int snapshot_read_config(struct stream *s, struct snap_config *cfg)
 	return s->err;
 }
 
-int snapshot_open(struct snap_reader *r, const char *path, struct snap_config *cfg)
+int snapshot_open_fd(struct snap_reader *r, int fd, const char *name, struct snap_config *cfg)
 {
 	memset(r, 0, sizeof(*r));
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0)
-		return err_set(-errno, "snapshot %s: %s", path, strerror(errno));
+	r->fd = fd;
 	fd_transport_init(&r->ft, r->fd);
 	stream_init(&r->s, &r->ft.t);
 	if (snapshot_read_config(&r->s, cfg) < 0) {
-		int e = err_set(r->s.err, "snapshot %s: %s", path, r->s.msg);
+		int e = err_set(r->s.err, "%s: %s", name, r->s.msg);
 
 		snapshot_close(r);
 		return e;
 	}
 	return 0;
+}
+
+int snapshot_open(struct snap_reader *r, const char *path, struct snap_config *cfg)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char name[4200];
+
+	if (fd < 0)
+		return err_set(-errno, "snapshot %s: %s", path, strerror(errno));
+	snprintf(name, sizeof(name), "snapshot %s", path);
+	return snapshot_open_fd(r, fd, name, cfg);
 }
 
 int snapshot_load(struct snap_reader *r, struct vm *vm, struct devices *ds)

@@ -31,6 +31,11 @@ struct snap_stats {
 int snapshot_save(const char *path, struct vm *vm, struct devices *ds,
 		  const struct snap_config *cfg, struct snap_stats *st);
 
+/* snapshot_write_fd(fd, vm, ds, cfg, st): the same stream to any fd (a
+ * migration socket). Returns 0 or -errno with a message; no fsync. */
+int snapshot_write_fd(int fd, struct vm *vm, struct devices *ds, const struct snap_config *cfg,
+		      struct snap_stats *st);
+
 struct snap_reader {
 	int fd;
 	struct fd_transport ft;
@@ -48,5 +53,9 @@ int snapshot_open(struct snap_reader *r, const char *path, struct snap_config *c
  * VM state and RAM into a VM created from the configuration. */
 int snapshot_load(struct snap_reader *r, struct vm *vm, struct devices *ds);
 void snapshot_close(struct snap_reader *r);
+
+/* snapshot_open_fd(r, fd, name, cfg): read from an fd the reader takes over
+ * (a migration socket); name is for messages. */
+int snapshot_open_fd(struct snap_reader *r, int fd, const char *name, struct snap_config *cfg);
 
 #endif

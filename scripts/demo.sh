@@ -2,7 +2,7 @@
 # make demo: boot the test guests and show what happens. This machine's
 # /dev/kvm (if any) may be PVM, which cannot run a stock Linux kernel, so the
 # demo runs in the lab: a QEMU TCG host with nested SVM and a real kvm_amd.
-# Live migration joins the demo when it exists.
+# It ends with a stop-and-copy live migration between two network namespaces.
 set -euo pipefail
 B=${1:-build}
 cd "$(dirname "$0")/.."

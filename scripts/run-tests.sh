@@ -50,17 +50,20 @@ case $kvm in
 hw)
 	run "integration: micro + linux (this host's KVM)" env VMM="$B/vmm" GUEST_DIR="$B/guest" \
 		MICRO_DIR="$B/micro" "$B/integration-tests" micro linux devices state-micro \
-		state-linux ;;
+		state-linux
+	echo "run-tests: the migration suite needs network namespaces with iproute2: the lab"
+	run "integration: migrate (lab)" scripts/lab.sh --build "$B" --timeout 1200 \
+		tests/integration/lab-tests.sh migrate ;;
 pvm)
 	run "integration: micro (direct tier, PVM)" env VMM="$B/vmm" GUEST_DIR="$B/guest" \
 		MICRO_DIR="$B/micro" "$B/integration-tests" micro state-micro
 	echo "run-tests: /dev/kvm is PVM: the Linux suites run in the lab"
 	run "integration: linux (lab)" scripts/lab.sh --build "$B" --timeout 1200 \
-		tests/integration/lab-tests.sh linux devices state-linux ;;
+		tests/integration/lab-tests.sh linux devices state-linux migrate ;;
 none)
 	echo "run-tests: this host has no /dev/kvm: the micro and Linux suites run in the lab"
 	run "integration: micro + linux (lab)" scripts/lab.sh --build "$B" --timeout 1500 \
-		tests/integration/lab-tests.sh micro linux devices state-micro state-linux ;;
+		tests/integration/lab-tests.sh micro linux devices state-micro state-linux migrate ;;
 esac
 
 echo

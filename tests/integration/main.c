@@ -24,6 +24,7 @@ int main(int argc, char **argv)
 		{ "cli", suite_cli }, { "micro", suite_micro }, { "linux", suite_linux },
 		{ "devices", suite_devices },
 		{ "state-micro", suite_state_micro }, { "state-linux", suite_state_linux },
+		{ "migrate", suite_migrate },
 	};
 	unsigned failed;
 

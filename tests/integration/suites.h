@@ -15,5 +15,6 @@ int suite_linux(void);
 int suite_devices(void);
 int suite_state_micro(void);
 int suite_state_linux(void);
+int suite_migrate(void);
 
 #endif

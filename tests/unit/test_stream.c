@@ -4,7 +4,9 @@
  * gives an error with a message, never a crash or a silent success. */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include "../../migration/ram.h"
+#include "../../migration/tcp.h"
 #include "../../migration/stream.h"
 #include "suites.h"
 
@@ -251,6 +253,31 @@ static void test_ram_hostile(void)
 	mem_free(&m);
 }
 
+static void test_tcp(void)
+{
+	int l, c, a;
+	char buf[4];
+
+	CU_ASSERT(tcp_listen("nonsense") < 0);
+	CU_ASSERT(tcp_listen("127.0.0.1:99999") < 0);
+	CU_ASSERT(tcp_connect("example.com:80", 100) < 0);	/* IPv4 literals only */
+	CU_ASSERT(tcp_connect(":80", 100) < 0);
+	l = tcp_listen("127.0.0.1:47311");
+	CU_ASSERT_FATAL(l >= 0);
+	c = tcp_connect("localhost:47311", 2000);
+	CU_ASSERT_FATAL(c >= 0);
+	a = tcp_accept(l, 2000);
+	CU_ASSERT_FATAL(a >= 0);
+	CU_ASSERT_EQUAL(write(c, "ping", 4), 4);
+	CU_ASSERT_EQUAL(read(a, buf, 4), 4);
+	CU_ASSERT_EQUAL(memcmp(buf, "ping", 4), 0);
+	close(a);
+	close(c);
+	CU_ASSERT_EQUAL(tcp_accept(l, 100), -ETIMEDOUT);
+	close(l);
+	CU_ASSERT(tcp_connect("127.0.0.1:47311", 2000) < 0);	/* refused */
+}
+
 int suite_stream(void)
 {
 	static const struct unit_test t[] = {
@@ -263,6 +290,7 @@ int suite_stream(void)
 		{ "writer: dropped connection, put outside a section", test_writer_errors },
 		{ "RAM: round trip, zero pages skipped", test_ram_round_trip },
 		{ "RAM: pages outside guest RAM, misaligned, too many", test_ram_hostile },
+		{ "TCP: address parsing, connect, accept, timeout, refusal", test_tcp },
 		{ 0 }
 	};
 	return add_suite("stream", t);
