@@ -162,7 +162,9 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 	if (o->restore && (o->kernel || o->micro || o->initrd))
 		return err_set(-EINVAL, "--restore resumes a saved VM: no --kernel, --micro or --initrd");
 	if (o->restore && (o->mem_given || o->cpus_given))
-		return err_set(-EINVAL, "--restore takes memory and vCPUs from the snapshot");
+		return err_set(-EINVAL, o->incoming ?
+			       "a migrating VM brings its own memory and vCPUs: no --memory or --cpus" :
+			       "--restore takes memory and vCPUs from the snapshot");
 	if (o->restore)
 		return 0;
 	if (!o->kernel && !o->micro)
