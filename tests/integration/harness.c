@@ -284,3 +284,17 @@ int h_need_kvm(const char *suite, int hardware)
 	CU_FAIL("KVM missing");
 	return 0;
 }
+
+int h_sh(const char *cmd)
+{
+	struct proc_result r;
+	int st;
+
+	if (h_run((char *[]){ "/bin/sh", "-c", (char *)cmd, NULL }, NULL, NULL, 60, &r) < 0)
+		return -1;
+	st = r.status;
+	if (st != 0)
+		h_dump(cmd, &r);
+	h_free(&r);
+	return st;
+}

@@ -57,6 +57,10 @@ const char *h_micro(const char *file);
 int h_count_lines(const char *s);
 long h_ready_field(const char *out, const char *key);
 
+/* h_sh(cmd): run a shell command (60 s watchdog); its exit status, with its
+ * output printed if it failed. */
+int h_sh(const char *cmd);
+
 /* h_need_kvm(suite, hardware): is /dev/kvm here (and, with hardware, backed
  * by VT-x/AMD-V rather than PVM)? If not, say so and fail the current test. */
 int h_need_kvm(const char *suite, int hardware);

@@ -18,20 +18,6 @@ static int need_hw_kvm(void)
 	return h_need_kvm("devices suite", 1);
 }
 
-static int sh(const char *cmd)
-{
-	struct proc_result r;
-	int st;
-
-	if (h_run((char *[]){ "/bin/sh", "-c", (char *)cmd, NULL }, NULL, NULL, 60, &r) < 0)
-		return -1;
-	st = r.status;
-	if (st != 0)
-		h_dump(cmd, &r);
-	h_free(&r);
-	return st;
-}
-
 /* Boot with one extra option pair (e.g. --disk PATH) and a workload. */
 static void boot_with(const char *opt, const char *optval, const char *workload,
 		      struct proc_result *r)
@@ -60,11 +46,11 @@ static void test_disk_persists(void)
 
 	if (!need_hw_kvm())
 		return;
-	CU_ASSERT_FATAL(sh("rm -f " IMG " && dd if=/dev/zero of=" IMG " bs=1M count=64 2>/dev/null") == 0);
+	CU_ASSERT_FATAL(h_sh("rm -f " IMG " && dd if=/dev/zero of=" IMG " bs=1M count=64 2>/dev/null") == 0);
 	boot_with("--disk", IMG, "workload=blkwrite", &r);
 	expect(&r, "BLK-WRITE-OK");
 	/* The host sees the data the guest flushed. */
-	CU_ASSERT_EQUAL(sh("grep -q '^49999$' " IMG), 0);
+	CU_ASSERT_EQUAL(h_sh("grep -q '^49999$' " IMG), 0);
 	boot_with("--disk", IMG, "workload=blkread", &r);
 	expect(&r, "BLK-READ-OK");
 }
@@ -75,10 +61,10 @@ static void test_disk_readonly(void)
 
 	if (!need_hw_kvm())
 		return;
-	CU_ASSERT_FATAL(sh("sha256sum " IMG " > /tmp/itest-disk.sum") == 0);
+	CU_ASSERT_FATAL(h_sh("sha256sum " IMG " > /tmp/itest-disk.sum") == 0);
 	boot_with("--disk", IMG ",readonly", "workload=blkro", &r);
 	expect(&r, "BLK-RO-OK");
-	CU_ASSERT_EQUAL(sh("sha256sum -c -s /tmp/itest-disk.sum"), 0);	/* untouched */
+	CU_ASSERT_EQUAL(h_sh("sha256sum -c -s /tmp/itest-disk.sum"), 0);	/* untouched */
 }
 
 static void test_disk_missing(void)
@@ -100,7 +86,7 @@ static void test_two_disks(void)
 
 	if (!need_hw_kvm())
 		return;
-	CU_ASSERT_FATAL(sh("dd if=/dev/zero of=/tmp/itest-a.img bs=1M count=8 2>/dev/null && "
+	CU_ASSERT_FATAL(h_sh("dd if=/dev/zero of=/tmp/itest-a.img bs=1M count=8 2>/dev/null && "
 			   "dd if=/dev/zero of=/tmp/itest-b.img bs=1M count=16 2>/dev/null") == 0);
 	CU_ASSERT_FATAL(h_run((char *[]){ V, "run", "-q", "--kernel", (char *)h_guest("bzImage"),
 					  "--initrd", (char *)h_guest("initrd"), "--memory", "256M",
@@ -139,12 +125,12 @@ static void test_net_tcp(void)
 		CU_FAIL("the network test runs in the lab (it needs /lab/net-lab.sh)");
 		return;
 	}
-	sh("sh /lab/net-lab.sh down");
-	CU_ASSERT_FATAL(sh("sh /lab/net-lab.sh up") == 0);
-	CU_ASSERT_FATAL(sh("dd if=/dev/urandom of=/tmp/net-src.bin bs=1M count=4 2>/dev/null && "
+	h_sh("sh /lab/net-lab.sh down");
+	CU_ASSERT_FATAL(h_sh("sh /lab/net-lab.sh up") == 0);
+	CU_ASSERT_FATAL(h_sh("dd if=/dev/urandom of=/tmp/net-src.bin bs=1M count=4 2>/dev/null && "
 			   "sha256sum < /tmp/net-src.bin | cut -d' ' -f1 > /tmp/net-src.sum") == 0);
 	/* The peer serves 4 MiB on 5001 and stores what arrives on 5002. */
-	CU_ASSERT_FATAL(sh("rm -f /tmp/net-dst.bin; "
+	CU_ASSERT_FATAL(h_sh("rm -f /tmp/net-dst.bin; "
 			   "/usr/sbin/ip netns exec peer sh -c 'nc -l -p 5001 < /tmp/net-src.bin' & "
 			   "/usr/sbin/ip netns exec peer sh -c 'sleep 300 | nc -l -p 5002 > /tmp/net-dst.bin' & "
 			   "sleep 0.5") == 0);
@@ -174,7 +160,7 @@ static void test_net_tcp(void)
 		h_dump("net", &r);
 	}
 	h_free(&r);
-	sh("sh /lab/net-lab.sh down; pkill -f 'nc -l -p 500' || true");
+	h_sh("sh /lab/net-lab.sh down; pkill -f 'nc -l -p 500' || true");
 }
 
 int suite_devices(void)

@@ -15,18 +15,6 @@
 #define SOCK_A "/tmp/itest-a.sock"
 #define SOCK_B "/tmp/itest-b.sock"
 
-static int sh(const char *cmd)
-{
-	struct proc_result r;
-	int st;
-
-	if (h_run((char *[]){ "/bin/sh", "-c", (char *)cmd, NULL }, NULL, NULL, 60, &r) < 0)
-		return -1;
-	st = r.status;
-	h_free(&r);
-	return st;
-}
-
 static int hosts_up(void)
 {
 	if (!h_need_kvm("migrate suite", 0))
@@ -35,8 +23,8 @@ static int hosts_up(void)
 		CU_FAIL("the migration tests run in the lab (they need /lab/hosts-lab.sh)");
 		return 0;
 	}
-	sh("sh /lab/hosts-lab.sh down");
-	return sh("sh /lab/hosts-lab.sh up") == 0;
+	h_sh("sh /lab/hosts-lab.sh down");
+	return h_sh("sh /lab/hosts-lab.sh up") == 0;
 }
 
 static int migrate(const char *sock, const char *to, struct proc_result *r)
@@ -121,7 +109,7 @@ static void test_failures_keep_the_vm(void)
 	CU_ASSERT_FATAL(h_spawn((char *[]){ IP, "netns", "exec", "hostB", V, "receive", "--listen",
 					    "10.9.0.2:7003", NULL }, &g) == 0);
 	CU_ASSERT(h_wait_for(&g, "waiting", 0, 30) > 0);
-	sh(IP " netns exec hostA sh -c 'echo not a stream at all | nc 10.9.0.2 7003'");
+	h_sh(IP " netns exec hostA sh -c 'echo not a stream at all | nc 10.9.0.2 7003'");
 	h_finish(&g, 30);
 	CU_ASSERT_EQUAL(g.r.status, 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(g.r.out, "not a vmm state stream"));
@@ -163,7 +151,7 @@ static void test_linux_migrates(void)
 	if (b.r.status || !strstr(b.r.out, "VERIFY OK"))
 		h_dump("linux on B", &b.r);
 	h_free(&b.r);
-	sh("sh /lab/hosts-lab.sh down");
+	h_sh("sh /lab/hosts-lab.sh down");
 }
 
 int suite_migrate(void)
