@@ -8,34 +8,36 @@
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread
-override LDLIBS += -ljson-c -lxxhash -pthread
+override LDLIBS += -ljson-c -llz4 -lxxhash -pthread
 B       := build
 
 VMM_SRCS := vmm/err.c vmm/kvm.c vmm/mem.c vmm/bus.c vmm/boot64.c vmm/linux.c vmm/acpi.c \
-            vmm/aml.c vmm/cpuid.c vmm/msr.c vmm/irq.c vmm/cpustate.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c
+            vmm/aml.c vmm/cpuid.c vmm/msr.c vmm/irq.c vmm/cpustate.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c vmm/dirty.c
 DEV_SRCS := devices/devices.c devices/serial.c devices/i8042.c devices/rtc.c devices/pm.c \
             devices/debugport.c devices/virtqueue.c \
             devices/pci.c devices/msix.c devices/virtio-pci.c devices/virtio-rng.c \
             devices/virtio-blk.c devices/virtio-net.c
-MIG_SRCS := migration/transport.c migration/stream.c migration/ram.c migration/snapshot.c migration/tcp.c
-CLI_SRCS := cli/opts.c cli/run.c cli/api.c cli/ctl.c
+MIG_SRCS := migration/transport.c migration/stream.c migration/ram.c migration/snapshot.c migration/tcp.c \
+            migration/pages.c migration/migrate.c
+CLI_SRCS := cli/opts.c cli/run.c cli/api.c cli/apimig.c cli/ctl.c cli/migrate.c
 MAIN_SRC := cli/main.c
 LIB_SRCS := $(VMM_SRCS) $(DEV_SRCS) $(MIG_SRCS) $(CLI_SRCS)
 
 UNIT_SRCS := tests/unit/main.c tests/unit/test_bus.c tests/unit/test_linux.c \
              tests/unit/test_acpi.c tests/unit/test_opts.c tests/unit/test_serial.c \
-             tests/unit/test_misc.c tests/unit/test_virtq.c tests/unit/test_stream.c
+             tests/unit/test_misc.c tests/unit/test_virtq.c tests/unit/test_stream.c \
+             tests/unit/test_pages.c
 INTEG_SRCS := tests/integration/main.c tests/integration/harness.c \
               tests/integration/test_cli.c tests/integration/test_micro.c tests/integration/test_linux.c \
               tests/integration/test_devices.c tests/integration/test_state.c \
               tests/integration/test_migrate.c
 
-MICRO_GUESTS := hello crash dirtier
+MICRO_GUESTS := hello crash dirtier idle
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 
-.PHONY: fuzz asan-build bench-boot all guest micro linux-guest test unit integration demo asan clean setup lab-check
+.PHONY: tools bench-migrate fuzz asan-build bench-boot all guest micro linux-guest test unit integration demo asan clean setup lab-check
 all: $(B)/vmm $(B)/vmm.static micro
 
 $(B)/obj/%.o: %.c
@@ -81,13 +83,23 @@ $(B)/boottime: tests/tools/boottime.c
 	@echo "  CC      $<"
 	@$(CC) -O2 -static -Wall -Werror -o $@ $<
 
+# Benchmark helpers: the plain-TCP baseline and a QMP client for QEMU.
+TOOLS := $(B)/boottime $(B)/tcpcopy $(B)/qmp
+tools: $(TOOLS)
+$(B)/tcpcopy: tests/tools/tcpcopy.c $(B)/obj/migration/tcp.o $(B)/obj/vmm/err.o
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -static -o $@ $^ -pthread
+$(B)/qmp: tests/tools/qmp.c
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -static -o $@ $< -ljson-c
+
 # libFuzzer targets (clang), each run for FUZZ_SECONDS on its corpus.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := virtq stream snapshot
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(filter-out cli/%,$(LIB_SRCS)) cli/opts.c -ljson-c -lxxhash -pthread
+	@clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(filter-out cli/%,$(LIB_SRCS)) cli/opts.c -ljson-c -llz4 -lxxhash -pthread
 fuzz: $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(B)/fuzz/corpus-$$t && \
@@ -119,6 +131,10 @@ asan: asan-build $(B)/integration-tests
 bench-boot: setup
 	$(MAKE) all guest $(B)/boottime
 	scripts/bench-boot.sh $(B)
+
+bench-migrate: setup
+	$(MAKE) all guest tools
+	scripts/bench-migrate.sh $(B)
 
 clean:
 	rm -rf $(B)

@@ -20,6 +20,7 @@
 #include "../vmm/vcpu.h"
 #include "../vmm/vm.h"
 #include "api.h"
+#include "apimig.h"
 
 #define API_MAX_CLIENTS 8
 #define API_LINE_MAX 65536
@@ -31,6 +32,7 @@ struct client {
 };
 
 struct api {
+	struct apimig *mig;
 	int fd;
 	char path[108];
 	struct loop *loop;
@@ -46,9 +48,7 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static json_object *error(const char *cls, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static json_object *error(const char *cls, const char *fmt, ...)
+json_object *api_error(const char *cls, const char *fmt, ...)
 {
 	json_object *e = json_object_new_object(), *o = json_object_new_object();
 	char desc[512];
@@ -63,7 +63,7 @@ static json_object *error(const char *cls, const char *fmt, ...)
 	return o;
 }
 
-static json_object *ok(json_object *ret)
+json_object *api_ok(json_object *ret)
 {
 	json_object *o = json_object_new_object();
 
@@ -86,17 +86,17 @@ static json_object *cmd_status(struct api *a, json_object *args)
 	json_object_object_add(r, "memory_mib", json_object_new_int64((int64_t)(a->t->vm->mem.size >> 20)));
 	json_object_object_add(r, "uptime_s", json_object_new_double(now_s() - a->t->start_s));
 	json_object_object_add(r, "kvm", json_object_new_string(kvm_kind_name(a->t->vm->kvm->kind)));
-	return ok(r);
+	return api_ok(r);
 }
 
 static json_object *cmd_pause(struct api *a, json_object *args)
 {
 	(void)args;
 	if (vm_paused(a->t->vm))
-		return ok(NULL);
+		return api_ok(NULL);
 	if (vm_pause(a->t->vm, 0) < 0)
-		return error("GenericError", "%s", err_msg());
-	return ok(NULL);
+		return api_error("GenericError", "%s", err_msg());
+	return api_ok(NULL);
 }
 
 /* Let the vCPUs run and the devices replay what they deferred meanwhile. */
@@ -106,18 +106,35 @@ static void resume_all(struct api *a)
 	devices_resume(a->t->ds);
 }
 
+static json_object *cmd_migrate(struct api *a, json_object *args)
+{
+	return apimig_start(a->mig, args);
+}
+
+static json_object *cmd_migrate_status(struct api *a, json_object *args)
+{
+	(void)args;
+	return apimig_status(a->mig);
+}
+
+static json_object *cmd_migrate_cancel(struct api *a, json_object *args)
+{
+	(void)args;
+	return apimig_cancel(a->mig);
+}
+
 static json_object *cmd_resume(struct api *a, json_object *args)
 {
 	(void)args;
 	resume_all(a);
-	return ok(NULL);
+	return api_ok(NULL);
 }
 
 static json_object *cmd_quit(struct api *a, json_object *args)
 {
 	(void)args;
 	vm_request_stop(a->t->vm, VM_STOP_QUIT, 0, "quit by the control API");
-	return ok(NULL);
+	return api_ok(NULL);
 }
 
 static json_object *cmd_stats(struct api *a, json_object *args)
@@ -149,7 +166,7 @@ static json_object *cmd_stats(struct api *a, json_object *args)
 		json_object_array_add(dev, d);
 	}
 	json_object_object_add(r, "devices", dev);
-	return ok(r);
+	return api_ok(r);
 }
 
 static int get_int(json_object *args, const char *key, int64_t *v)
@@ -178,18 +195,18 @@ static json_object *cmd_inspect(struct api *a, json_object *args)
 	int was_paused = vm_paused(vm), hc = get_int(args, "vcpu", &cpu);
 
 	if (hc < 0 || get_int(args, "gpa", &gpa) < 0 || get_int(args, "len", &len) < 0)
-		return error("InvalidParameter", "vcpu, gpa and len must be integers");
+		return api_error("InvalidParameter", "vcpu, gpa and len must be integers");
 	if (hc == 1) {
 		struct kvm_regs *g;
 		json_object *r;
 		char hex[20];
 
 		if (cpu < 0 || cpu >= vm->ncpus)
-			return error("InvalidParameter", "no vCPU %lld (the VM has %d)", (long long)cpu,
+			return api_error("InvalidParameter", "no vCPU %lld (the VM has %d)", (long long)cpu,
 				     vm->ncpus);
 		/* Registers belong to the vCPU thread: it captures them as it parks. */
 		if (vm_pause(vm, 1) < 0)
-			return error("GenericError", "%s", err_msg());
+			return api_error("GenericError", "%s", err_msg());
 		g = &vm->vcpus[cpu].state.regs;
 		r = json_object_new_object();
 #define REG(n, v) do { snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)(v)); \
@@ -202,7 +219,7 @@ static json_object *cmd_inspect(struct api *a, json_object *args)
 #undef REG
 		if (!was_paused)
 			resume_all(a);
-		return ok(r);
+		return api_ok(r);
 	}
 	if (get_int(args, "gpa", &gpa) == 1) {
 		const uint8_t *p;
@@ -212,23 +229,23 @@ static json_object *cmd_inspect(struct api *a, json_object *args)
 		if (get_int(args, "len", &len) != 1)
 			len = 64;
 		if (len < 1 || len > 4096)
-			return error("InvalidParameter", "len must be 1 to 4096");
+			return api_error("InvalidParameter", "len must be 1 to 4096");
 		p = mem_hva(&vm->mem, (uint64_t)gpa, (uint64_t)len);
 		if (gpa < 0 || !p)
-			return error("InvalidParameter", "0x%llx+%lld is not guest RAM",
+			return api_error("InvalidParameter", "0x%llx+%lld is not guest RAM",
 				     (unsigned long long)gpa, (long long)len);
 		hex = malloc(2 * len + 1);
 		if (!hex)
-			return error("GenericError", "out of memory");
+			return api_error("GenericError", "out of memory");
 		for (int64_t i = 0; i < len; i++)
 			sprintf(hex + 2 * i, "%02x", p[i]);
 		r = json_object_new_object();
 		json_object_object_add(r, "gpa", json_object_new_int64(gpa));
 		json_object_object_add(r, "hex", json_object_new_string(hex));
 		free(hex);
-		return ok(r);
+		return api_ok(r);
 	}
-	return error("InvalidParameter", "inspect needs vcpu=N or gpa=ADDR [len=N]");
+	return api_error("InvalidParameter", "inspect needs vcpu=N or gpa=ADDR [len=N]");
 }
 
 static json_object *cmd_snapshot(struct api *a, json_object *args)
@@ -241,15 +258,15 @@ static json_object *cmd_snapshot(struct api *a, json_object *args)
 
 	if (!args || !json_object_object_get_ex(args, "path", &p) ||
 	    !json_object_is_type(p, json_type_string))
-		return error("InvalidParameter", "snapshot needs path");
+		return api_error("InvalidParameter", "snapshot needs path");
 	if (vm_pause(vm, 1) < 0)
-		return error("GenericError", "%s", err_msg());
+		return api_error("GenericError", "%s", err_msg());
 	ret = snapshot_save(json_object_get_string(p), vm, a->t->ds, &a->t->cfg, &st);
 	if (!was_paused)
 		resume_all(a);
 	stunned = (now_s() - t0) * 1e3;
 	if (ret < 0)
-		return error("GenericError", "%s", err_msg());
+		return api_error("GenericError", "%s", err_msg());
 	r = json_object_new_object();
 	json_object_object_add(r, "path", json_object_new_string(json_object_get_string(p)));
 	json_object_object_add(r, "bytes", json_object_new_int64((int64_t)st.bytes));
@@ -257,72 +274,18 @@ static json_object *cmd_snapshot(struct api *a, json_object *args)
 	json_object_object_add(r, "zero_pages", json_object_new_int64((int64_t)st.ram.zero_pages));
 	json_object_object_add(r, "write_ms", json_object_new_double(st.write_ms));
 	json_object_object_add(r, "stunned_ms", json_object_new_double(stunned));
-	return ok(r);
+	return api_ok(r);
 }
 
 /* Stop-and-copy: stun, send everything, and let go of the VM only once the
  * destination has said it loaded it all. Any failure before that resumes the
  * VM here. */
-static json_object *cmd_migrate(struct api *a, json_object *args)
-{
-	struct vm *vm = a->t->vm;
-	struct snap_stats st;
-	json_object *to, *strat, *r;
-	struct pollfd pf;
-	char ack[2] = "";
-	double t0 = now_s(), stun, downtime;
-	int fd, ret;
-
-	if (!args || !json_object_object_get_ex(args, "to", &to) ||
-	    !json_object_is_type(to, json_type_string))
-		return error("InvalidParameter", "migrate needs to=ADDR:PORT");
-	if (json_object_object_get_ex(args, "strategy", &strat) &&
-	    strcmp(json_object_get_string(strat), "stop-copy"))
-		return error("InvalidParameter", "strategy '%s': only stop-copy exists so far",
-			     json_object_get_string(strat));
-	if (vm_paused(vm))
-		return error("GenericError", "the VM is paused; resume it before migrating");
-	fd = tcp_connect(json_object_get_string(to), 10000);
-	if (fd < 0)
-		return error("GenericError", "%s; the VM keeps running here", err_msg());
-	/* Downtime runs from the stun to the destination's acknowledgment. */
-	stun = now_s();
-	if (vm_pause(vm, 1) < 0) {
-		close(fd);
-		resume_all(a);
-		return error("GenericError", "%s", err_msg());
-	}
-	ret = snapshot_write_fd(fd, vm, a->t->ds, &a->t->cfg, &st);
-	if (ret == 0) {
-		pf = (struct pollfd){ .fd = fd, .events = POLLIN };
-		if (poll(&pf, 1, 120000) <= 0 || read(fd, ack, 2) != 2 || memcmp(ack, "OK", 2))
-			ret = err_set(-ECONNABORTED, "the destination did not confirm the hand-over");
-	}
-	close(fd);
-	if (ret < 0) {
-		resume_all(a);
-		return error("GenericError", "migration failed: %s; the VM keeps running here",
-			     err_msg());
-	}
-	downtime = (now_s() - stun) * 1e3;
-	vm_request_stop(vm, VM_STOP_QUIT, 0, "migrated to %s", json_object_get_string(to));
-	r = json_object_new_object();
-	json_object_object_add(r, "strategy", json_object_new_string("stop-copy"));
-	json_object_object_add(r, "downtime_ms", json_object_new_double(downtime));
-	json_object_object_add(r, "total_ms", json_object_new_double((now_s() - t0) * 1e3));
-	json_object_object_add(r, "bytes_sent", json_object_new_int64((int64_t)st.bytes));
-	json_object_object_add(r, "pages_sent", json_object_new_int64((int64_t)st.ram.pages_sent));
-	json_object_object_add(r, "zero_pages", json_object_new_int64((int64_t)st.ram.zero_pages));
-	json_object_object_add(r, "bandwidth_mbps",
-			       json_object_new_double(st.bytes * 8 / 1e6 / (downtime / 1e3)));
-	return ok(r);
-}
-
 static const struct {
 	const char *name;
 	json_object *(*fn)(struct api *a, json_object *args);
 } commands[] = {
-	{ "migrate", cmd_migrate },
+	{ "migrate", cmd_migrate }, { "migrate-status", cmd_migrate_status },
+	{ "migrate-cancel", cmd_migrate_cancel },
 	{ "status", cmd_status }, { "pause", cmd_pause }, { "resume", cmd_resume },
 	{ "quit", cmd_quit }, { "stats", cmd_stats }, { "inspect", cmd_inspect },
 	{ "snapshot", cmd_snapshot },
@@ -333,19 +296,19 @@ static json_object *dispatch(struct api *a, const char *line)
 	json_object *req = json_tokener_parse(line), *ex, *args = NULL, *reply = NULL;
 
 	if (!req || !json_object_is_type(req, json_type_object)) {
-		reply = error("ParseError", "not a JSON object");
+		reply = api_error("ParseError", "not a JSON object");
 	} else if (!json_object_object_get_ex(req, "execute", &ex) ||
 		   !json_object_is_type(ex, json_type_string)) {
-		reply = error("InvalidRequest", "no \"execute\" string");
+		reply = api_error("InvalidRequest", "no \"execute\" string");
 	} else {
 		json_object_object_get_ex(req, "arguments", &args);
 		if (args && !json_object_is_type(args, json_type_object))
-			reply = error("InvalidRequest", "\"arguments\" must be an object");
+			reply = api_error("InvalidRequest", "\"arguments\" must be an object");
 		for (size_t i = 0; !reply && i < sizeof(commands) / sizeof(commands[0]); i++)
 			if (!strcmp(json_object_get_string(ex), commands[i].name))
 				reply = commands[i].fn(a, args);
 		if (!reply)
-			reply = error("CommandNotFound", "unknown command '%s'",
+			reply = api_error("CommandNotFound", "unknown command '%s'",
 				      json_object_get_string(ex));
 	}
 	json_object_put(req);
@@ -401,7 +364,7 @@ static void on_client(struct loop *l, int fd, uint32_t events, void *arg)
 		memmove(c->buf, nl + 1, c->len + 1);
 	}
 	if (c->len == sizeof(c->buf) - 1) {
-		reply_line(c, error("InvalidRequest", "request longer than %d bytes", API_LINE_MAX));
+		reply_line(c, api_error("InvalidRequest", "request longer than %d bytes", API_LINE_MAX));
 		drop(a, c);
 	}
 }
@@ -453,9 +416,15 @@ int api_open(const char *path, struct loop *l, struct api_target *t, struct api 
 		a->c[i].fd = -1;
 	a->loop = l;
 	a->t = t;
+	a->mig = apimig_new(t, l);
+	if (!a->mig) {
+		free(a);
+		return err_set(-ENOMEM, "out of memory");
+	}
 	strcpy(a->path, path);
 	a->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (a->fd < 0) {
+		apimig_free(a->mig);
 		free(a);
 		return err_set(-errno, "socket: %s", strerror(errno));
 	}
@@ -465,6 +434,7 @@ int api_open(const char *path, struct loop *l, struct api_target *t, struct api 
 	if (r < 0 || listen(a->fd, 4) < 0) {
 		r = err_set(-errno, "--api %s: %s", path, strerror(errno));
 		close(a->fd);
+		apimig_free(a->mig);
 		free(a);
 		return r;
 	}
@@ -487,5 +457,6 @@ void api_close(struct api *a)
 	loop_del(a->loop, a->fd);
 	close(a->fd);
 	unlink(a->path);
+	apimig_free(a->mig);
 	free(a);
 }

@@ -36,6 +36,13 @@ struct run_opts {
  * -EINVAL with a message. Checks that the options make sense together. */
 int run_parse(int argc, char **argv, struct run_opts *o);
 
+/* ctl_request(api, req, timeout_s, reply): one request on the control
+ * socket at api, the parsed reply in *reply (caller puts it). 0 or -errno
+ * with a message. */
+struct json_object;
+int ctl_request(const char *api, struct json_object *req, int timeout_s,
+		struct json_object **reply);
+
 /* die(fmt, ...): print "vmm: error: ..." and exit(1). cli/ only. */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 

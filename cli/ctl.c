@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "../vmm/err.h"
 #include "cli.h"
 
 static const char ctl_help[] =
@@ -27,6 +28,11 @@ static const char ctl_help[] =
 	"  inspect vcpu=N          a vCPU's registers\n"
 	"  inspect gpa=ADDR [len=N]  guest memory, hex (at most 4096 bytes)\n"
 	"  snapshot path=FILE      checkpoint the VM to FILE (vmm run --restore FILE)\n"
+	"  migrate to=ADDR:PORT [strategy=precopy|stop-copy] [downtime_ms=N]\n"
+	"          [max_bandwidth=BYTES_PER_S] [compress=lz4|none] [max_iterations=N]\n"
+	"          [auto_converge=0|1]   start a migration (vmm migrate wraps this)\n"
+	"  migrate-status          progress or result of the last migration\n"
+	"  migrate-cancel          cancel it; the VM keeps running here\n"
 	"\n"
 	"  -a, --api PATH          the VMM's --api socket\n"
 	"  -j, --json              print the raw JSON reply\n"
@@ -48,6 +54,58 @@ static void print_value(const char *key, json_object *v, int depth)
 	}
 }
 
+int ctl_request(const char *api, json_object *req, int timeout_s, json_object **reply)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[1 << 16];
+	size_t len = 0;
+	const char *txt;
+	int fd;
+
+	if (strlen(api) >= sizeof(sa.sun_path))
+		return err_set(-ENAMETOOLONG, "--api %s: path too long", api);
+	strcpy(sa.sun_path, api);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return err_set(-e, "cannot reach the VMM at %s: %s", api, strerror(e));
+	}
+	txt = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	if (write(fd, txt, strlen(txt)) < 0 || write(fd, "\n", 1) < 0) {
+		close(fd);
+		return err_set(-EPIPE, "cannot send to %s: %s", api, strerror(errno));
+	}
+	while (!memchr(buf, '\n', len)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, timeout_s * 1000) <= 0) {
+			close(fd);
+			return err_set(-ETIMEDOUT, "no reply from %s within %d s", api, timeout_s);
+		}
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0) {
+			close(fd);
+			return err_set(-EPIPE, "the VMM at %s closed the connection without a reply",
+				       api);
+		}
+		len += (size_t)n;
+		if (len == sizeof(buf) - 1) {
+			close(fd);
+			return err_set(-E2BIG, "reply too long");
+		}
+	}
+	close(fd);
+	buf[len] = 0;
+	*reply = json_tokener_parse(buf);
+	if (!*reply)
+		return err_set(-EPROTO, "unreadable reply: %.200s", buf);
+	return 0;
+}
+
 int cmd_ctl(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -56,12 +114,8 @@ int cmd_ctl(int argc, char **argv)
 		{ 0 }
 	};
 	const char *api = NULL;
-	int json = 0, c, fd, timeout_s = 120;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int json = 0, c, timeout_s = 120;
 	json_object *req, *args, *reply, *e;
-	char buf[1 << 16];
-	size_t len = 0;
-	const char *txt;
 
 	optind = 0;
 	opterr = 0;
@@ -98,34 +152,9 @@ int cmd_ctl(int argc, char **argv)
 				       json_object_new_string(eq + 1) : json_object_new_int64(v));
 	}
 	json_object_object_add(req, "arguments", args);
-	if (strlen(api) >= sizeof(sa.sun_path))
-		die("--api %s: path too long", api);
-	strcpy(sa.sun_path, api);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("cannot reach the VMM at %s: %s", api, strerror(errno));
-	txt = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	if (write(fd, txt, strlen(txt)) < 0 || write(fd, "\n", 1) < 0)
-		die("cannot send to %s: %s", api, strerror(errno));
+	if (ctl_request(api, req, timeout_s, &reply) < 0)
+		die("%s", err_msg());
 	json_object_put(req);
-	while (!memchr(buf, '\n', len)) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, timeout_s * 1000) <= 0)
-			die("no reply from %s within %d s", api, timeout_s);
-		n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			die("the VMM at %s closed the connection without a reply", api);
-		len += (size_t)n;
-		if (len == sizeof(buf) - 1)
-			die("reply too long");
-	}
-	close(fd);
-	buf[len] = 0;
-	reply = json_tokener_parse(buf);
-	if (!reply)
-		die("unreadable reply: %.200s", buf);
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN));
 	if (json_object_object_get_ex(reply, "error", &e)) {

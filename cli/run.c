@@ -250,6 +250,41 @@ static int load_guest(struct vm *vm, const struct run_opts *o, const uint8_t *ke
 	return vm_set_boot_cpu(vm, &regs);
 }
 
+/* Incoming migration, after the whole stream loaded: say "OK", and run the
+ * VM only on the source's "GO" (migration/migrate.h has the protocol). */
+static int incoming_handshake(struct snap_reader *in)
+{
+	char go[2];
+	int r;
+
+	if (write(in->fd, "OK", 2) != 2)
+		return err_set(-EPIPE, "the source went away before the hand-over; the VM stays there");
+	r = in->ft.t.ops->read_exact(&in->ft.t, go, 2);
+	if (r < 0 || memcmp(go, "GO", 2))
+		return err_set(r < 0 ? r : -EPROTO, "the source did not confirm the hand-over (%s); "
+			       "the VM stays there", r < 0 ? strerror(-r) : "bad reply");
+	log_info("migration received: %llu pages (%llu zero, %llu raw, %llu lz4), %.1f MiB",
+		 (unsigned long long)in->pages.pages, (unsigned long long)in->pages.zero_pages,
+		 (unsigned long long)in->pages.raw_pages, (unsigned long long)in->pages.lz4_pages,
+		 in->s.bytes / 1048576.0);
+	return 0;
+}
+
+/* The vCPUs run: tell the source when, on CLOCK_MONOTONIC, for downtime. */
+static void incoming_running(struct snap_reader *in)
+{
+	struct timespec ts;
+	char rn[10] = "RN";
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	memcpy(rn + 2, &ns, 8);
+	if (write(in->fd, rn, sizeof(rn)) != sizeof(rn))
+		log_warn("could not tell the source that the VM runs here");
+	log_info("migration complete; the VM runs here");
+}
+
 /* run_vm takes the image buffers and frees them once they are in guest RAM:
  * keeping a 14 MiB bzImage around would triple the VMM's own memory. */
 static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, size_t klen,
@@ -293,12 +328,9 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 		if (r < 0)
 			goto loop;
 		if (o->incoming) {
-			/* Tell the source we have it all: only now may it let go. */
-			if (write(restore->fd, "OK", 2) != 2) {
-				r = err_set(-EPIPE, "the source went away before the hand-over");
+			r = incoming_handshake(restore);
+			if (r < 0)
 				goto loop;
-			}
-			log_info("migration received; the VM runs here");
 		} else {
 			log_info("restored %s", o->restore);
 		}
@@ -340,6 +372,8 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 		r = vm_start(&ctx->vm);
 	if (r < 0)
 		goto loop;
+	if (o->incoming)
+		incoming_running(restore);
 	r = loop_run(&ctx->loop);
 	if (r < 0)
 		vm_request_stop(&ctx->vm, VM_STOP_ERROR, 1, "%s", err_msg());
@@ -401,6 +435,9 @@ int cmd_run(int argc, char **argv)
 			log_info("waiting for a migrating VM on %s", o.incoming);
 			fd = tcp_accept(lfd, 3600 * 1000);
 			close(lfd);
+			/* A source that sends nothing for a minute is gone. */
+			if (fd >= 0)
+				tcp_set_timeouts(fd, 15000, 60000);
 			if (fd < 0 || snapshot_open_fd(&reader, fd, "incoming migration", &cfg) < 0)
 				die("%s", err_msg());
 		} else if (snapshot_open(&reader, o.restore, &cfg) < 0) {
@@ -480,45 +517,3 @@ int cmd_receive(int argc, char **argv)
 
 /* `vmm migrate --api PATH --to ADDR:PORT [--strategy stop-copy] [--json]`: the
  * control API's migrate command, through the ctl client. */
-int cmd_migrate(int argc, char **argv)
-{
-	char *args[12], to[300] = "", strategy[64] = "strategy=stop-copy";
-	const char *api = NULL;
-	int n = 0, json = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--api") && i + 1 < argc)
-			api = argv[++i];
-		else if (!strcmp(argv[i], "--to") && i + 1 < argc)
-			snprintf(to, sizeof(to), "to=%s", argv[++i]);
-		else if (!strcmp(argv[i], "--strategy") && i + 1 < argc)
-			snprintf(strategy, sizeof(strategy), "strategy=%s", argv[++i]);
-		else if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: vmm migrate --api PATH --to ADDR:PORT [--strategy stop-copy] [--json]\n"
-			       "\nMove the VM behind --api to a `vmm receive` at ADDR:PORT. Until the\n"
-			       "destination has loaded everything and said so, any failure leaves the\n"
-			       "VM running here. Prints downtime, total time and bytes.\n");
-			return 0;
-		} else {
-			fprintf(stderr, "vmm: error: migrate: unexpected '%s' (try vmm migrate --help)\n",
-				argv[i]);
-			return 2;
-		}
-	}
-	if (!api || !to[0]) {
-		fprintf(stderr, "vmm: error: migrate needs --api PATH and --to ADDR:PORT\n");
-		return 2;
-	}
-	args[n++] = "ctl";
-	args[n++] = "--api";
-	args[n++] = (char *)api;
-	if (json)
-		args[n++] = "--json";
-	args[n++] = "migrate";
-	args[n++] = to;
-	args[n++] = strategy;
-	args[n] = NULL;
-	return cmd_ctl(n, args);
-}

@@ -143,7 +143,7 @@ static void blk_notify(void *dev, int qi)
 		if (status != S_OK)
 			b->errors++;
 		virtq_copy_to(&req, req.writable - 1, &status, 1);
-		virtq_push(q, m, req.head, data + 1);
+		virtq_complete(q, m, &req, data + 1);
 		n++;
 	}
 	if (got < 0)

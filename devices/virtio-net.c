@@ -84,7 +84,7 @@ static void receive(struct vnet *n)
 			break;
 		}
 		virtq_copy_to(&req, 10, &one, 2);	/* num_buffers */
-		virtq_push(q, m, req.head, (uint32_t)len);
+		virtq_complete(q, m, &req, (uint32_t)len);
 		n->rx_frames++;
 		n->rx_bytes += (uint64_t)len - HDR_LEN;
 		done++;
@@ -117,7 +117,7 @@ static void transmit(struct vnet *n)
 			n->tx_frames++;
 			n->tx_bytes += req.readable - HDR_LEN;
 		}
-		virtq_push(q, m, req.head, 0);
+		virtq_complete(q, m, &req, 0);
 		done++;
 	}
 	if (got < 0)

@@ -34,7 +34,7 @@ static void rng_notify(void *dev, int qi)
 				break;
 		}
 		r->bytes += written;
-		virtq_push(q, virtio_mem(&r->vp), req.head, written);
+		virtq_complete(q, virtio_mem(&r->vp), &req, written);
 		n++;
 	}
 	if (got < 0)

@@ -128,7 +128,17 @@ int virtq_push(struct virtq *q, const struct mem *m, uint16_t head, uint32_t wri
 	idx = ++q->used_idx;
 	/* The element must be visible before the index that publishes it. */
 	__atomic_store_n((uint16_t *)(used + 2), idx, __ATOMIC_RELEASE);
+	mem_mark_dirty(m, used, 4 + 8ULL * q->size);
 	return 0;
+}
+
+int virtq_complete(struct virtq *q, const struct mem *m, const struct virtq_req *req,
+		   uint32_t written)
+{
+	for (int i = 0; i < req->nbufs; i++)
+		if (req->buf[i].writable)
+			mem_mark_dirty(m, req->buf[i].hva, req->buf[i].len);
+	return virtq_push(q, m, req->head, written);
 }
 
 int virtq_should_notify(const struct virtq *q, const struct mem *m)

@@ -48,8 +48,15 @@ int virtq_check_layout(struct virtq *q, const struct mem *m);
  * queue is then broken and q->why says why). */
 int virtq_pop(struct virtq *q, const struct mem *m, struct virtq_req *req);
 
-/* virtq_push(q, m, head, written): return a chain with written bytes. */
+/* virtq_push(q, m, head, written): return a chain with written bytes. The
+ * used ring's page is marked dirty for migration (mem_mark_dirty). */
 int virtq_push(struct virtq *q, const struct mem *m, uint16_t head, uint32_t written);
+
+/* virtq_complete(q, m, req, written): the device is done with req: mark its
+ * writable buffers dirty (the device wrote guest RAM behind KVM's back, so
+ * pre-copy must resend them), then virtq_push. Devices call this. */
+int virtq_complete(struct virtq *q, const struct mem *m, const struct virtq_req *req,
+		   uint32_t written);
 
 /* virtq_should_notify(q, m): does the driver want an interrupt now? */
 int virtq_should_notify(const struct virtq *q, const struct mem *m);

@@ -20,6 +20,7 @@ enum section_type {
 	SEC_VCPU = 3,
 	SEC_DEVICE = 4,
 	SEC_RAM = 5,
+	SEC_PAGES = 6,		/* migration: a batch of encoded pages (pages.h) */
 };
 
 #endif

@@ -10,6 +10,7 @@
 #include "../vmm/err.h"
 #include "../vmm/vcpu.h"
 #include "../vmm/vm.h"
+#include "pages.h"
 #include "proto.h"
 #include "snapshot.h"
 
@@ -21,14 +22,8 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* The whole stream: configuration, devices, vCPUs, VM, RAM, END. */
-static void write_stream(struct stream *s, struct vm *vm, struct devices *ds,
-			 const struct snap_config *cfg, struct snap_stats *st)
+void snapshot_put_config(struct stream *s, const struct snap_config *cfg)
 {
-	struct vm_state vs;
-	int r;
-
-	stream_write_header(s);
 	stream_begin(s, SEC_CONFIG, 0);
 	stream_put_u64(s, cfg->mem_size);
 	stream_put_u32(s, cfg->ncpus);
@@ -36,13 +31,30 @@ static void write_stream(struct stream *s, struct vm *vm, struct devices *ds,
 	stream_put_u32(s, cfg->ndisks);
 	stream_put_u32(s, cfg->nnets);
 	stream_end(s);
+}
+
+int snapshot_put_state(struct stream *s, struct vm *vm, struct devices *ds)
+{
+	struct vm_state vs;
+	int r;
+
 	devices_save(ds, s, SEC_DEVICE);
 	for (int i = 0; i < vm->ncpus && !s->err; i++)
 		vcpu_state_put(s, SEC_VCPU, i, &vm->vcpus[i].state);
 	r = vm_state_save(vm->fd, &vs);
 	if (r < 0)
-		stream_fail(s, r, "%s", err_msg());
+		return stream_fail(s, r, "%s", err_msg());
 	vm_state_put(s, SEC_VM, &vs);
+	return s->err;
+}
+
+/* The whole stream: configuration, devices, vCPUs, VM, RAM, END. */
+static void write_stream(struct stream *s, struct vm *vm, struct devices *ds,
+			 const struct snap_config *cfg, struct snap_stats *st)
+{
+	stream_write_header(s);
+	snapshot_put_config(s, cfg);
+	snapshot_put_state(s, vm, ds);
 	ram_save(s, &vm->mem, SEC_RAM, &st->ram);
 	stream_begin(s, SEC_END, 0);
 	stream_end(s);
@@ -176,6 +188,9 @@ int snapshot_load(struct snap_reader *r, struct vm *vm, struct devices *ds)
 			break;
 		case SEC_RAM:
 			ram_load(s, &vm->mem);
+			break;
+		case SEC_PAGES:
+			pages_load(s, &vm->mem, &r->pages);
 			break;
 		default:
 			if (!(flags & SECTION_OPTIONAL))

@@ -7,6 +7,7 @@
 #define MIGRATION_SNAPSHOT_H
 
 #include <stdint.h>
+#include "pages.h"
 #include "stream.h"
 #include "ram.h"
 
@@ -36,10 +37,17 @@ int snapshot_save(const char *path, struct vm *vm, struct devices *ds,
 int snapshot_write_fd(int fd, struct vm *vm, struct devices *ds, const struct snap_config *cfg,
 		      struct snap_stats *st);
 
+/* snapshot_put_config(s, cfg): the CONFIG section. snapshot_put_state(s,
+ * vm, ds): the DEVICE, VCPU and VM sections of a VM paused with capture.
+ * The pieces migration sends around its page rounds. Return s->err. */
+void snapshot_put_config(struct stream *s, const struct snap_config *cfg);
+int snapshot_put_state(struct stream *s, struct vm *vm, struct devices *ds);
+
 struct snap_reader {
 	int fd;
 	struct fd_transport ft;
 	struct stream s;
+	struct page_stats pages;	/* PAGES sections loaded (migration) */
 };
 
 /* snapshot_read_config(s, cfg): the header and the CONFIG section, checked

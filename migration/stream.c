@@ -168,9 +168,21 @@ int stream_end(struct stream *s)
 		return s->err;
 	memcpy(s->wbuf + 8, &len, 4);
 	sum = XXH3_64bits(s->wbuf, s->wlen);
-	send(s, s->wbuf, s->wlen);
-	send(s, &sum, sizeof(sum));
+	/* One write per section: the checksum rides at the end of the buffer. */
+	s->in_section = 1;
+	reserve(s, sizeof(sum));
+	s->in_section = 0;
+	if (s->err)
+		return s->err;
+	memcpy(s->wbuf + s->wlen, &sum, sizeof(sum));
+	send(s, s->wbuf, s->wlen + sizeof(sum));
 	return s->err;
+}
+
+void stream_patch_u32(struct stream *s, size_t off, uint32_t v)
+{
+	if (s->in_section && !s->err && SEC_HDR + off + 4 <= s->wlen)
+		memcpy(s->wbuf + SEC_HDR + off, &v, 4);
 }
 
 int stream_next(struct stream *s, uint32_t *type, uint32_t *flags, uint32_t *len)

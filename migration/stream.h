@@ -50,6 +50,9 @@ void stream_put_u32(struct stream *s, uint32_t v);
 void stream_put_u64(struct stream *s, uint64_t v);
 void stream_put_bytes(struct stream *s, const void *p, size_t n);
 int stream_end(struct stream *s);	/* sends the section; returns s->err */
+/* stream_patch_u32(s, off, v): overwrite 4 payload bytes at off of the open
+ * section (a count known only at the end). */
+void stream_patch_u32(struct stream *s, size_t off, uint32_t v);
 
 /* Reader. stream_read_header checks magic and version. stream_next reads and
  * verifies the next whole section; then the stream_get_* calls take its

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include "../vmm/err.h"
 #include "tcp.h"
@@ -110,4 +111,18 @@ int tcp_connect(const char *spec, int timeout_ms)
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
+}
+
+int tcp_set_timeouts(int fd, int send_ms, int recv_ms)
+{
+	struct timeval snd = { send_ms / 1000, (send_ms % 1000) * 1000 };
+	struct timeval rcv = { recv_ms / 1000, (recv_ms % 1000) * 1000 };
+	unsigned user = (unsigned)(send_ms > recv_ms ? send_ms : recv_ms);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv)) < 0)
+		return err_set(-errno, "socket timeouts: %s", strerror(errno));
+	/* Unacknowledged data older than this also fails the connection. */
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user, sizeof(user));
+	return 0;
 }

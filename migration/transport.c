@@ -15,6 +15,9 @@ static int fd_write_all(struct transport *t, const void *buf, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* A socket send timeout (SO_SNDTIMEO): the peer stopped taking data. */
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -ETIMEDOUT;
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
 		p += n;
@@ -33,6 +36,8 @@ static int fd_read_exact(struct transport *t, void *buf, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -ETIMEDOUT;
 		if (n < 0)
 			return -errno;
 		if (n == 0)

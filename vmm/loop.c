@@ -2,26 +2,88 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 #include "err.h"
 #include "loop.h"
 
+static void on_call(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	uint64_t v;
+
+	(void)events;
+	(void)arg;
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	pthread_mutex_lock(&l->call_lock);
+	if (l->call_fn && !l->call_done) {
+		l->call_fn(l->call_arg);
+		l->call_done = 1;
+		pthread_cond_broadcast(&l->call_cond);
+	}
+	pthread_mutex_unlock(&l->call_lock);
+}
+
 int loop_init(struct loop *l)
 {
+	int r;
+
 	memset(l, 0, sizeof(*l));
 	for (int i = 0; i < LOOP_MAX; i++)
 		l->h[i].fd = -1;
+	pthread_mutex_init(&l->call_lock, NULL);
+	pthread_cond_init(&l->call_cond, NULL);
+	l->call_fd = -1;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		return err_set(-errno, "epoll_create1: %s", strerror(errno));
-	return 0;
+	l->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (l->call_fd < 0) {
+		r = err_set(-errno, "eventfd: %s", strerror(errno));
+		loop_free(l);
+		return r;
+	}
+	r = loop_add(l, l->call_fd, EPOLLIN, on_call, NULL);
+	if (r < 0)
+		loop_free(l);
+	return r;
 }
 
 void loop_free(struct loop *l)
 {
 	if (l->epfd >= 0)
 		close(l->epfd);
-	l->epfd = -1;
+	if (l->call_fd >= 0)
+		close(l->call_fd);
+	l->epfd = l->call_fd = -1;
+}
+
+int loop_call(struct loop *l, loop_call_fn fn, void *arg)
+{
+	uint64_t one = 1;
+	int r = 0;
+
+	pthread_mutex_lock(&l->call_lock);
+	/* One call at a time: wait for a previous caller to be served. */
+	while (l->call_fn && l->running)
+		pthread_cond_wait(&l->call_cond, &l->call_lock);
+	if (!__atomic_load_n(&l->running, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_unlock(&l->call_lock);
+		return -ESHUTDOWN;
+	}
+	l->call_fn = fn;
+	l->call_arg = arg;
+	l->call_done = 0;
+	if (write(l->call_fd, &one, sizeof(one)) != sizeof(one))
+		r = -errno;
+	while (!r && !l->call_done && __atomic_load_n(&l->running, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&l->call_cond, &l->call_lock);
+	if (!r && !l->call_done)
+		r = -ESHUTDOWN;
+	l->call_fn = NULL;
+	pthread_cond_broadcast(&l->call_cond);
+	pthread_mutex_unlock(&l->call_lock);
+	return r;
 }
 
 int loop_add(struct loop *l, int fd, uint32_t events, loop_fn fn, void *arg)
@@ -70,15 +132,19 @@ int loop_del(struct loop *l, int fd)
 
 void loop_quit(struct loop *l)
 {
-	l->running = 0;
+	/* Wake a thread waiting in loop_call: its call will not be served. */
+	pthread_mutex_lock(&l->call_lock);
+	__atomic_store_n(&l->running, 0, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&l->call_cond);
+	pthread_mutex_unlock(&l->call_lock);
 }
 
 int loop_run(struct loop *l)
 {
 	struct epoll_event evs[LOOP_MAX];
 
-	l->running = 1;
-	while (l->running) {
+	__atomic_store_n(&l->running, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&l->running, __ATOMIC_ACQUIRE)) {
 		int n = epoll_wait(l->epfd, evs, LOOP_MAX, -1);
 
 		if (n < 0) {
@@ -86,7 +152,7 @@ int loop_run(struct loop *l)
 				continue;
 			return err_set(-errno, "epoll_wait: %s", strerror(errno));
 		}
-		for (int i = 0; i < n && l->running; i++) {
+		for (int i = 0; i < n && __atomic_load_n(&l->running, __ATOMIC_ACQUIRE); i++) {
 			uint32_t k = evs[i].data.u32;
 
 			if (k < LOOP_MAX && l->h[k].fd >= 0)

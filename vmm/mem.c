@@ -1,5 +1,6 @@
 /* mem: guest RAM allocation, slot layout and checked translation (see mem.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -69,6 +70,24 @@ void mem_free(struct mem *m)
 	if (m->hva)
 		munmap(m->hva, m->size);
 	m->hva = NULL;
+	free(m->dev_dirty);
+	m->dev_dirty = NULL;
+}
+
+void mem_mark_dirty(const struct mem *m, const void *hva, uint64_t len)
+{
+	const uint8_t *p = hva;
+	uint64_t first, last;
+
+	if (!len || !__atomic_load_n(&m->logging, __ATOMIC_ACQUIRE) || p < m->hva ||
+	    p >= m->hva + m->size)
+		return;
+	first = (uint64_t)(p - m->hva) / MEM_PAGE_SIZE;
+	last = ((uint64_t)(p - m->hva) + len - 1) / MEM_PAGE_SIZE;
+	if (last >= m->size / MEM_PAGE_SIZE)
+		last = m->size / MEM_PAGE_SIZE - 1;
+	for (uint64_t i = first; i <= last; i++)
+		__atomic_fetch_or(&m->dev_dirty[i / 64], 1ULL << (i % 64), __ATOMIC_RELEASE);
 }
 
 int mem_register(const struct mem *m, int vm_fd, uint32_t flags)

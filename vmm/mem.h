@@ -26,6 +26,11 @@ struct mem {
 	uint64_t size;		/* bytes */
 	int nslots;
 	struct mem_slot slots[2];
+	/* Device writes while dirty logging is on (vmm/dirty.c): one bit per
+	 * page, set atomically by mem_mark_dirty() from the I/O thread, taken
+	 * by the migration thread. Allocated on first use, freed with mem. */
+	int logging;
+	uint64_t *dev_dirty;
 };
 
 /* mem_layout(size, slots): fill slots[2] for size bytes of RAM; returns the
@@ -48,6 +53,11 @@ int mem_register(const struct mem *m, int vm_fd, uint32_t flags);
 /* mem_hva(m, gpa, len): host address of guest range [gpa, gpa+len) or NULL if
  * any byte of it is outside guest RAM or the range spans two slots. Any thread. */
 void *mem_hva(const struct mem *m, uint64_t gpa, uint64_t len);
+
+/* mem_mark_dirty(m, hva, len): the VMM wrote [hva, hva+len) of guest RAM
+ * (a device's DMA or ring update); records it if dirty logging is on. Call
+ * after the write. Any thread. */
+void mem_mark_dirty(const struct mem *m, const void *hva, uint64_t len);
 
 /* mem_low_end(m): first guest-physical byte above low RAM. */
 uint64_t mem_low_end(const struct mem *m);

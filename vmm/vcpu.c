@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "cpuid.h"
 #include "err.h"
@@ -242,9 +244,64 @@ static void park(struct vcpu *v)
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
+/* Throttling: while vm->throttle_pct is set, a per-thread timer kicks this
+ * vCPU out of KVM_RUN every THROTTLE_SLICE_MS of its run time and it then
+ * sleeps so that it runs only (100 - pct)% of the time. */
+#define THROTTLE_SLICE_MS 10
+
+struct throttle {
+	timer_t timer;
+	int armed;
+	double last;		/* when the vCPU last slept, ms */
+};
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void throttle_step(struct vcpu *v, struct throttle *t)
+{
+	int pct = __atomic_load_n(&v->vm->throttle_pct, __ATOMIC_ACQUIRE);
+
+	if (pct <= 0) {
+		if (t->armed) {
+			timer_delete(t->timer);
+			t->armed = 0;
+		}
+		return;
+	}
+	if (!t->armed) {
+		struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIG_KICK };
+		struct itimerspec its = {
+			.it_interval = { 0, THROTTLE_SLICE_MS * 1000000L },
+			.it_value = { 0, THROTTLE_SLICE_MS * 1000000L },
+		};
+
+		sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+		if (timer_create(CLOCK_MONOTONIC, &sev, &t->timer) < 0)
+			return;
+		timer_settime(t->timer, 0, &its, NULL);
+		t->armed = 1;
+		t->last = mono_ms();
+		return;
+	}
+	if (mono_ms() - t->last >= THROTTLE_SLICE_MS) {
+		long ns = (long)(THROTTLE_SLICE_MS * 1e6 * pct / (100.0 - pct));
+		struct timespec ts = { ns / 1000000000L, ns % 1000000000L };
+
+		nanosleep(&ts, NULL);
+		t->last = mono_ms();
+	}
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
+	struct throttle thr = { 0 };
 	sigset_t set;
 
 	/* Only the kick signal reaches vCPU threads; the main thread takes the rest. */
@@ -262,6 +319,8 @@ static void *vcpu_thread(void *arg)
 			park(v);
 			continue;
 		}
+		if (thr.armed || __atomic_load_n(&v->vm->throttle_pct, __ATOMIC_RELAXED))
+			throttle_step(v, &thr);
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -272,6 +331,8 @@ static void *vcpu_thread(void *arg)
 		if (handle_exit(v))
 			break;
 	}
+	if (thr.armed)
+		timer_delete(thr.timer);
 	kick_run = NULL;
 	return NULL;
 }

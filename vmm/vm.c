@@ -241,6 +241,17 @@ void vm_resume(struct vm *vm)
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
+void vm_set_throttle(struct vm *vm, int pct)
+{
+	if (pct < 0)
+		pct = 0;
+	if (pct > 99)
+		pct = 99;
+	__atomic_store_n(&vm->throttle_pct, pct, __ATOMIC_RELEASE);
+	for (int i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+}
+
 int vm_paused(struct vm *vm)
 {
 	return __atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE);

@@ -56,6 +56,9 @@ struct vm {
 	int pause_req;
 	int pause_capture;
 	int npaused;
+	/* Auto-converge: percent of time each vCPU sleeps (0 = none). Set by
+	 * the migration thread through vm_set_throttle(); read by vCPUs. */
+	int throttle_pct;
 	uint32_t msrs[CPUSTATE_MAX_MSRS];	/* the MSRs to save, from KVM */
 	int nmsrs;
 };
@@ -86,6 +89,11 @@ void vm_join(struct vm *vm);
 int vm_pause(struct vm *vm, int capture);
 void vm_resume(struct vm *vm);
 int vm_paused(struct vm *vm);
+
+/* vm_set_throttle(vm, pct): make every vCPU sleep pct percent of the time
+ * (0 to 99; 0 turns throttling off), to slow a guest that dirties memory
+ * faster than pre-copy can send it. Any thread. */
+void vm_set_throttle(struct vm *vm, int pct);
 
 /* vm_irq_line(vm, gsi, level): drive an interrupt line. Any thread. */
 int vm_irq_line(struct vm *vm, unsigned gsi, int level);

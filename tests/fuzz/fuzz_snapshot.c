@@ -1,10 +1,12 @@
 /* fuzz_snapshot: libFuzzer target for the snapshot loader's decoders: the
- * configuration, vCPU and VM state sections and RAM runs, fed any bytes.
+ * configuration, vCPU and VM state sections, RAM runs and migration page
+ * batches (zero, raw, LZ4), fed any bytes.
  * Loading into KVM needs a VM; everything before it (parsing and every check
  * of what was parsed) runs here. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "../../migration/pages.h"
 #include "../../migration/proto.h"
 #include "../../migration/ram.h"
 #include "../../migration/snapshot.h"
@@ -18,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mem_transport mt;
 	struct snap_config cfg;
 	struct stream s;
+	struct page_stats ps = { 0 };
 	uint32_t type, flags;
 	int id;
 
@@ -33,6 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				vm_state_get(&s, &vs);
 			else if (type == SEC_RAM)
 				ram_load(&s, &m);
+			else if (type == SEC_PAGES)
+				pages_load(&s, &m, &ps);
 			else if (type == SEC_END)
 				break;
 			s.err = 0;

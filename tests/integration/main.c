@@ -1,20 +1,28 @@
 /* main: the integration-test runner. `integration-tests [SUITE...]` runs the
- * named suites (cli, micro, linux, devices), all by default. A suite whose requirement
+ * named suites (cli, micro, linux, devices, state-*, migrate), all by default;
+ * ITEST_ONLY=TEXT keeps only the tests whose names contain TEXT, ITEST_SKIP=TEXT
+ * leaves those out. A suite whose requirement
  * is missing fails with a message saying so; it is never skipped silently. */
 #include <CUnit/Basic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "suites.h"
 
 int add_isuite(const char *name, const struct itest *tests)
 {
 	CU_pSuite s = CU_add_suite(name, NULL, NULL);
+	const char *only = getenv("ITEST_ONLY");	/* a substring of test names */
+	const char *skip = getenv("ITEST_SKIP");	/* and one to leave out */
 
 	if (!s)
 		return -1;
-	for (; tests->name; tests++)
+	for (; tests->name; tests++) {
+		if ((only && !strstr(tests->name, only)) || (skip && strstr(tests->name, skip)))
+			continue;
 		if (!CU_add_test(s, tests->name, tests->fn))
 			return -1;
+	}
 	return 0;
 }
 

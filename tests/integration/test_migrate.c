@@ -1,8 +1,14 @@
-/* test_migrate: stop-and-copy live migration between two network namespaces
- * ("hosts") joined by a veth, inside the lab: the micro dirtier moved there
- * and back (its page checks pass on every host), a failed migration leaves
- * the VM running on the source, a receiver refuses a stream that is not one,
- * and a 2-vCPU Linux guest running the dirtier passes VERIFY after moving. */
+/* test_migrate: live migration between two network namespaces ("hosts")
+ * joined by a veth, inside the lab (or on any host with KVM and namespaces):
+ *   - the micro dirtier moved with pre-copy and back with stop-and-copy, its
+ *     page checks passing on every host, with a JSON summary;
+ *   - ping-pong: the same micro guest migrated 10 times;
+ *   - failures (nobody listening, destination killed in the first round,
+ *     link cut mid-stream, cancel) leave the VM running on the source;
+ *   - garbage, truncated and corrupted streams are refused by the receiver;
+ *   - Linux: the dirtier at 50 MB/s over 256 MiB with pre-copy; 2 vCPUs with
+ *     a disk and a NIC still doing I/O after the move; ping-pong x10. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,109 +20,320 @@
 #define IP "/usr/sbin/ip"
 #define SOCK_A "/tmp/itest-a.sock"
 #define SOCK_B "/tmp/itest-b.sock"
+#define LINUX_CMDLINE "console=ttyS0 panic=-1 quiet "
+
+static const char *hosts_script(void)
+{
+	if (access("/lab/hosts-lab.sh", R_OK) == 0)
+		return "/lab/hosts-lab.sh";
+	if (access("tests/integration/hosts-lab.sh", R_OK) == 0)
+		return "tests/integration/hosts-lab.sh";
+	return NULL;
+}
 
 static int hosts_up(void)
 {
+	char cmd[256];
+
 	if (!h_need_kvm("migrate suite", 0))
 		return 0;
-	if (access("/lab/hosts-lab.sh", R_OK) != 0) {
-		CU_FAIL("the migration tests run in the lab (they need /lab/hosts-lab.sh)");
+	if (!hosts_script() || access(IP, X_OK) != 0) {
+		CU_FAIL("the migration tests need iproute2 and hosts-lab.sh (run them in the lab)");
 		return 0;
 	}
-	h_sh("sh /lab/hosts-lab.sh down");
-	return h_sh("sh /lab/hosts-lab.sh up") == 0;
+	snprintf(cmd, sizeof(cmd), "sh %s down", hosts_script());
+	h_sh(cmd);
+	snprintf(cmd, sizeof(cmd), "sh %s up", hosts_script());
+	return h_sh(cmd) == 0;
 }
 
-static int migrate(const char *sock, const char *to, struct proc_result *r)
+static void hosts_down(void)
 {
-	h_run((char *[]){ V, "migrate", "--api", (char *)sock, "--to", (char *)to, NULL }, NULL,
-	      NULL, 300, r);
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "sh %s down", hosts_script());
+	h_sh(cmd);
+}
+
+/* vmm migrate from the VMM at sock to ADDR:PORT, extra options after. */
+static int migrate(const char *sock, const char *to, const char *strategy, struct proc_result *r)
+{
+	h_run((char *[]){ V, "migrate", "--api", (char *)sock, "--to", (char *)to, "--strategy",
+			  (char *)strategy, "--json", NULL }, NULL, NULL, 300, r);
+	if (r->status)
+		h_dump("vmm migrate", r);
 	return r->status;
 }
 
-static void test_micro_there_and_back(void)
+static int spawn_receiver(const char *host, const char *listen, const char *sock, struct proc *p)
+{
+	if (h_spawn((char *[]){ IP, "netns", "exec", (char *)host, V, "receive", "--listen",
+				(char *)listen, "--api", (char *)sock, NULL }, p) < 0)
+		return -1;
+	return h_wait_for(p, "waiting", 0, 30) > 0 ? 0 : -1;
+}
+
+static int spawn_micro(const char *host, const char *mem, const char *sock, struct proc *p)
+{
+	if (h_spawn((char *[]){ IP, "netns", "exec", (char *)host, V, "run", "--micro",
+				(char *)h_micro("dirtier.bin"), "--memory", (char *)mem, "--api",
+				(char *)sock, NULL }, p) < 0)
+		return -1;
+	return h_wait_for(p, "PASS 2\n", 0, 60) > 0 ? 0 : -1;
+}
+
+static void quit(const char *sock, struct proc *p)
+{
+	struct proc_result r;
+
+	h_run((char *[]){ V, "ctl", "--api", (char *)sock, "quit", NULL }, NULL, NULL, 30, &r);
+	h_free(&r);
+	h_finish(p, 60);
+}
+
+/* The source ended with "migrated to"; the destination runs the VM. */
+static void handed_over(struct proc *src, struct proc *dst, const char *to)
+{
+	char want[128];
+
+	h_finish(src, 60);
+	snprintf(want, sizeof(want), "migrated to %s", to);
+	CU_ASSERT_EQUAL(src->r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(src->r.out, want));
+	CU_ASSERT_PTR_NULL(strstr(src->r.out, "FAIL"));
+	if (src->r.status || !strstr(src->r.out, want))
+		h_dump("source", &src->r);
+	h_free(&src->r);
+	CU_ASSERT(h_wait_for(dst, "the VM runs here", 0, 60) > 0);
+}
+
+static void test_micro_precopy_and_back(void)
 {
 	struct proc a, b, a2;
 	struct proc_result r;
+	long at;
 
 	if (!hosts_up())
 		return;
-	CU_ASSERT_FATAL(h_spawn((char *[]){ IP, "netns", "exec", "hostA", V, "run", "--micro",
-					    (char *)h_micro("dirtier.bin"), "--memory", "64M", "--api",
-					    SOCK_A, NULL }, &a) == 0);
-	CU_ASSERT_FATAL(h_wait_for(&a, "PASS 2\n", 0, 60) > 0);
-	CU_ASSERT_FATAL(h_spawn((char *[]){ IP, "netns", "exec", "hostB", V, "receive", "--listen",
-					    "10.9.0.2:7001", "--api", SOCK_B, NULL }, &b) == 0);
-	CU_ASSERT(h_wait_for(&b, "waiting", 0, 30) > 0);
-	CU_ASSERT_EQUAL(migrate(SOCK_A, "10.9.0.2:7001", &r), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "downtime_ms:"));
-	if (r.status)
-		h_dump("migrate A->B", &r);
+	CU_ASSERT_FATAL(spawn_micro("hostA", "64M", SOCK_A, &a) == 0);
+	CU_ASSERT_FATAL(spawn_receiver("hostB", "10.9.0.2:7001", SOCK_B, &b) == 0);
+	CU_ASSERT_EQUAL(migrate(SOCK_A, "10.9.0.2:7001", "precopy", &r), 0);
+	/* The JSON summary has the fields the issue names. */
+	for (const char *k = "strategy\0total_ms\0downtime_ms\0bytes_sent\0pages_sent\0"
+			     "zero_pages\0iterations\0dirty_rate_mbps\0bandwidth_mbps\0";
+	     *k; k += strlen(k) + 1) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "\"%s\":", k);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.out, key));
+	}
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"state\":\"completed\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"strategy\":\"precopy\""));
 	h_free(&r);
-	h_finish(&a, 30);
-	CU_ASSERT_EQUAL(a.r.status, 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(a.r.out, "migrated to 10.9.0.2:7001"));
-	h_free(&a.r);
-	CU_ASSERT(h_wait_for(&b, "the VM runs here", 0, 30) > 0);
-	CU_ASSERT(h_wait_for(&b, "PASS", 0, 60) > 0);
-	/* And back to host A. */
-	CU_ASSERT_FATAL(h_spawn((char *[]){ IP, "netns", "exec", "hostA", V, "receive", "--listen",
-					    "10.9.0.1:7002", "--api", SOCK_A, NULL }, &a2) == 0);
-	CU_ASSERT(h_wait_for(&a2, "waiting", 0, 30) > 0);
-	CU_ASSERT_EQUAL(migrate(SOCK_B, "10.9.0.1:7002", &r), 0);
+	handed_over(&a, &b, "10.9.0.2:7001");
+	at = h_wait_for(&b, "the VM runs here", 0, 5);
+	CU_ASSERT(h_wait_for(&b, "PASS", at > 0 ? (size_t)at : 0, 60) > 0);
+	/* And back to host A with stop-and-copy. */
+	CU_ASSERT_FATAL(spawn_receiver("hostA", "10.9.0.1:7002", SOCK_A, &a2) == 0);
+	CU_ASSERT_EQUAL(migrate(SOCK_B, "10.9.0.1:7002", "stop-copy", &r), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"strategy\":\"stop-copy\""));
 	h_free(&r);
-	h_finish(&b, 30);
-	CU_ASSERT_EQUAL(b.r.status, 0);
-	CU_ASSERT_PTR_NULL(strstr(b.r.out, "FAIL"));
-	h_free(&b.r);
-	CU_ASSERT(h_wait_for(&a2, "PASS", 0, 60) > 0);
-	CU_ASSERT(h_wait_for(&a2, "PASS", a2.r.len, 60) > 0);
-	h_run((char *[]){ V, "ctl", "--api", SOCK_A, "quit", NULL }, NULL, NULL, 30, &r);
-	h_free(&r);
-	h_finish(&a2, 30);
+	handed_over(&b, &a2, "10.9.0.1:7002");
+	at = h_wait_for(&a2, "the VM runs here", 0, 5);
+	CU_ASSERT(h_wait_for(&a2, "PASS", at > 0 ? (size_t)at : 0, 60) > 0);
+	quit(SOCK_A, &a2);
 	CU_ASSERT_EQUAL(a2.r.status, 0);
 	CU_ASSERT_PTR_NULL(strstr(a2.r.out, "FAIL"));
 	if (a2.r.status || strstr(a2.r.out, "FAIL"))
 		h_dump("back on A", &a2.r);
 	h_free(&a2.r);
+	hosts_down();
+}
+
+/* Migrate the guest in p (API sock) back and forth n times; p ends up
+ * holding the VMM that runs it and *sock its socket. */
+static void ping_pong(struct proc *p, const char **sock, int n, const char *what)
+{
+	for (int i = 0; i < n; i++) {
+		const char *to_host = i % 2 ? "hostA" : "hostB";
+		const char *to_sock = i % 2 ? SOCK_A : SOCK_B;
+		char listen[32];
+		struct proc next;
+		struct proc_result r;
+		long at;
+
+		snprintf(listen, sizeof(listen), "10.9.0.%d:%d", i % 2 ? 1 : 2, 7100 + i);
+		CU_ASSERT_FATAL(spawn_receiver(to_host, listen, to_sock, &next) == 0);
+		CU_ASSERT_EQUAL_FATAL(migrate(*sock, listen, "precopy", &r), 0);
+		h_free(&r);
+		handed_over(p, &next, listen);
+		at = h_wait_for(&next, "the VM runs here", 0, 5);
+		CU_ASSERT(h_wait_for(&next, what, at > 0 ? (size_t)at : 0, 120) > 0);
+		*p = next;
+		*sock = to_sock;
+	}
+}
+
+static void test_micro_ping_pong(void)
+{
+	struct proc a;
+	const char *sock = SOCK_A;
+
+	if (!hosts_up())
+		return;
+	CU_ASSERT_FATAL(spawn_micro("hostA", "32M", SOCK_A, &a) == 0);
+	ping_pong(&a, &sock, 10, "PASS");
+	quit(sock, &a);
+	CU_ASSERT_EQUAL(a.r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(a.r.out, "FAIL"));
+	h_free(&a.r);
+	hosts_down();
+}
+
+/* Start a slow migration (4 MiB/s, no compression: 64 MiB take 16 s) of the
+ * micro guest in a, break it with cmd after 2 s, and check that the
+ * migration fails with the VM still running on A. */
+static void break_migration(struct proc *a, const char *cmd, const char *want)
+{
+	struct proc b, m;
+	long at;
+
+	CU_ASSERT_FATAL(spawn_receiver("hostB", "10.9.0.2:7010", SOCK_B, &b) == 0);
+	CU_ASSERT_FATAL(h_spawn((char *[]){ V, "migrate", "--api", SOCK_A, "--to",
+					    "10.9.0.2:7010", "--max-bandwidth", "4M", "--compress",
+					    "none", NULL }, &m) == 0);
+	sleep(2);
+	if (!strcmp(cmd, "kill-destination")) {
+		kill(b.pid, SIGKILL);
+	} else if (!strcmp(cmd, "cancel")) {
+		struct proc_result r;
+
+		h_run((char *[]){ V, "ctl", "--api", SOCK_A, "migrate-cancel", NULL }, NULL, NULL,
+		      30, &r);
+		CU_ASSERT_EQUAL(r.status, 0);
+		h_free(&r);
+	} else {
+		h_sh(cmd);
+	}
+	h_finish(&m, 90);
+	CU_ASSERT_EQUAL(m.r.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(m.r.out, "the VM keeps running here"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m.r.out, want));
+	if (m.r.status != 1 || !strstr(m.r.out, want))
+		h_dump(cmd, &m.r);
+	h_free(&m.r);
+	/* The source's guest goes on passing its checks. */
+	at = (long)a->r.len;
+	CU_ASSERT(h_wait_for(a, "PASS", (size_t)at, 30) > 0);
+	kill(b.pid, SIGKILL);
+	h_finish(&b, 30);
+	h_free(&b.r);
 }
 
 static void test_failures_keep_the_vm(void)
 {
-	struct proc a, g;
+	struct proc a;
 	struct proc_result r;
 
 	if (!hosts_up())
 		return;
-	CU_ASSERT_FATAL(h_spawn((char *[]){ IP, "netns", "exec", "hostA", V, "run", "--micro",
-					    (char *)h_micro("dirtier.bin"), "--memory", "32M", "--api",
-					    SOCK_A, NULL }, &a) == 0);
-	CU_ASSERT_FATAL(h_wait_for(&a, "PASS 1\n", 0, 60) > 0);
-	/* Nobody listens there: an error, and the VM runs on. */
-	CU_ASSERT_EQUAL(migrate(SOCK_A, "10.9.0.2:7999", &r), 1);
+	CU_ASSERT_FATAL(spawn_micro("hostA", "64M", SOCK_A, &a) == 0);
+	/* Nobody listens there. */
+	CU_ASSERT_EQUAL(migrate(SOCK_A, "10.9.0.2:7999", "precopy", &r), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "the VM keeps running here"));
 	h_free(&r);
-	CU_ASSERT(h_wait_for(&a, "PASS", a.r.len, 30) > 0);
-	CU_ASSERT_EQUAL(migrate(SOCK_A, "not-an-address", &r), 1);
+	h_run((char *[]){ V, "migrate", "--api", SOCK_A, "--to", "not-an-address", NULL }, NULL,
+	      NULL, 60, &r);
+	CU_ASSERT_EQUAL(r.status, 1);
 	h_free(&r);
-	h_run((char *[]){ V, "ctl", "--api", SOCK_A, "quit", NULL }, NULL, NULL, 30, &r);
+	h_run((char *[]){ V, "migrate", "--api", SOCK_A, "--to", "10.9.0.2:1", "--strategy",
+			  "sideways", NULL }, NULL, NULL, 60, &r);
+	CU_ASSERT_EQUAL(r.status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "unknown strategy"));
 	h_free(&r);
-	h_finish(&a, 30);
+	break_migration(&a, "kill-destination", "10.9.0.2:7010");
+	break_migration(&a, IP " -n hostA link set vethA down", "timed out");
+	h_sh(IP " -n hostA link set vethA up");
+	break_migration(&a, "cancel", "cancelled");
+	quit(SOCK_A, &a);
 	CU_ASSERT_EQUAL(a.r.status, 0);
 	CU_ASSERT_PTR_NULL(strstr(a.r.out, "FAIL"));
 	h_free(&a.r);
-	/* A receiver fed garbage says so and exits 1. */
-	CU_ASSERT_FATAL(h_spawn((char *[]){ IP, "netns", "exec", "hostB", V, "receive", "--listen",
-					    "10.9.0.2:7003", NULL }, &g) == 0);
+	hosts_down();
+}
+
+/* A receiver fed input that is not a good stream says why and exits 1. */
+static void refuse(const char *feed, const char *want)
+{
+	struct proc g;
+	char cmd[512];
+
+	CU_ASSERT_FATAL(h_spawn((char *[]){ IP, "netns", "exec", "hostB", V, "receive",
+					    "--listen", "10.9.0.2:7003", NULL }, &g) == 0);
 	CU_ASSERT(h_wait_for(&g, "waiting", 0, 30) > 0);
-	h_sh(IP " netns exec hostA sh -c 'echo not a stream at all | nc 10.9.0.2 7003'");
-	h_finish(&g, 30);
+	snprintf(cmd, sizeof(cmd), IP " netns exec hostA sh -c '%s | nc 10.9.0.2 7003'", feed);
+	h_sh(cmd);
+	h_finish(&g, 90);
 	CU_ASSERT_EQUAL(g.r.status, 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(g.r.out, "not a vmm state stream"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(g.r.out, want));
+	if (g.r.status != 1 || !strstr(g.r.out, want))
+		h_dump(feed, &g.r);
 	h_free(&g.r);
 }
 
-static void test_linux_migrates(void)
+static void test_bad_streams(void)
+{
+	struct proc a;
+	struct proc_result r;
+
+	if (!hosts_up())
+		return;
+	/* A real stream to cut and corrupt: a snapshot of the micro guest. */
+	CU_ASSERT_FATAL(spawn_micro("hostA", "32M", SOCK_A, &a) == 0);
+	h_run((char *[]){ V, "ctl", "--api", SOCK_A, "snapshot", "path=/tmp/itest-mig.snap", NULL },
+	      NULL, NULL, 60, &r);
+	CU_ASSERT_EQUAL(r.status, 0);
+	h_free(&r);
+	quit(SOCK_A, &a);
+	h_free(&a.r);
+	refuse("echo not a stream at all", "not a vmm state stream");
+	refuse("head -c 300000 /tmp/itest-mig.snap", "truncated");
+	refuse("{ head -c 200000 /tmp/itest-mig.snap; printf X; tail -c +200002 /tmp/itest-mig.snap; }",
+	       "checksum mismatch");
+	unlink("/tmp/itest-mig.snap");
+	hosts_down();
+}
+
+static int spawn_linux(const char *mem, const char *cpus, const char *cmdline, const char *disk,
+		       struct proc *p)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), LINUX_CMDLINE "%s", cmdline);
+	if (disk)
+		return h_spawn((char *[]){ IP, "netns", "exec", "hostA", V, "run", "--kernel",
+					   (char *)h_guest("bzImage"), "--initrd",
+					   (char *)h_guest("initrd"), "--memory", (char *)mem,
+					   "--cpus", (char *)cpus, "--api", SOCK_A, "--disk",
+					   (char *)disk, "--net", "tap=tap0", "--cmdline", line,
+					   NULL }, p);
+	return h_spawn((char *[]){ IP, "netns", "exec", "hostA", V, "run", "--kernel",
+				   (char *)h_guest("bzImage"), "--initrd", (char *)h_guest("initrd"),
+				   "--memory", (char *)mem, "--cpus", (char *)cpus, "--api", SOCK_A,
+				   "--cmdline", line, NULL }, p);
+}
+
+static void linux_done(struct proc *p, const char *sock, const char *what)
+{
+	quit(sock, p);
+	CU_ASSERT_EQUAL(p->r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(p->r.out, "FAIL"));
+	if (p->r.status || strstr(p->r.out, "FAIL"))
+		h_dump(what, &p->r);
+	h_free(&p->r);
+}
+
+static void test_linux_precopy_dirtier(void)
 {
 	struct proc a, b;
 	struct proc_result r;
@@ -124,43 +341,84 @@ static void test_linux_migrates(void)
 
 	if (!h_need_kvm("migrate suite", 1) || !hosts_up())
 		return;
-	CU_ASSERT_FATAL(h_spawn((char *[]){ IP, "netns", "exec", "hostA", V, "run", "--kernel",
-					    (char *)h_guest("bzImage"), "--initrd",
-					    (char *)h_guest("initrd"), "--memory", "256M", "--cpus", "2",
-					    "--api", SOCK_A, "--cmdline",
-					    "console=ttyS0 panic=-1 quiet workload=dirtier dirty_mib=32 verify_s=2 heartbeat_ms=500",
-					    NULL }, &a) == 0);
+	CU_ASSERT_FATAL(spawn_linux("512M", "1", "workload=dirtier dirty_mib=256 dirty_rate=50 "
+				    "verify_s=3 heartbeat_ms=500", NULL, &a) == 0);
 	CU_ASSERT_FATAL(h_wait_for(&a, "VERIFY OK", 0, 240) > 0);
-	CU_ASSERT_FATAL(h_spawn((char *[]){ IP, "netns", "exec", "hostB", V, "receive", "--listen",
-					    "10.9.0.2:7004", "--api", SOCK_B, NULL }, &b) == 0);
-	CU_ASSERT(h_wait_for(&b, "waiting", 0, 30) > 0);
-	CU_ASSERT_EQUAL(migrate(SOCK_A, "10.9.0.2:7004", &r), 0);
+	CU_ASSERT_FATAL(spawn_receiver("hostB", "10.9.0.2:7004", SOCK_B, &b) == 0);
+	CU_ASSERT_EQUAL(migrate(SOCK_A, "10.9.0.2:7004", "precopy", &r), 0);
 	h_free(&r);
-	h_finish(&a, 60);
-	CU_ASSERT_EQUAL(a.r.status, 0);
-	h_free(&a.r);
-	at = h_wait_for(&b, "the VM runs here", 0, 60);
-	CU_ASSERT(at > 0);
+	handed_over(&a, &b, "10.9.0.2:7004");
+	at = h_wait_for(&b, "the VM runs here", 0, 5);
 	CU_ASSERT(h_wait_for(&b, "HB ", at > 0 ? (size_t)at : 0, 60) > 0);
 	CU_ASSERT(h_wait_for(&b, "VERIFY OK", at > 0 ? (size_t)at : 0, 120) > 0);
-	h_run((char *[]){ V, "ctl", "--api", SOCK_B, "quit", NULL }, NULL, NULL, 30, &r);
+	linux_done(&b, SOCK_B, "linux on B");
+	hosts_down();
+}
+
+static void test_linux_devices_2cpus(void)
+{
+	struct proc a, b;
+	struct proc_result r;
+	long at;
+
+	if (!h_need_kvm("migrate suite", 1) || !hosts_up())
+		return;
+	h_sh("rm -f /tmp/itest-mig.img && dd if=/dev/zero of=/tmp/itest-mig.img bs=1M count=8 2>/dev/null");
+	CU_ASSERT_FATAL(spawn_linux("256M", "2", "workload=devmix dirty_mib=32 dirty_rate=20 "
+				    "verify_s=2 heartbeat_ms=500 net_ip=10.10.0.2/24 "
+				    "net_peer=10.10.0.1", "/tmp/itest-mig.img", &a) == 0);
+	CU_ASSERT_FATAL(h_wait_for(&a, "IO 3 OK", 0, 240) > 0);
+	CU_ASSERT(h_wait_for(&a, "VERIFY OK", 0, 120) > 0);
+	/* The destination has the same disk image and its own tap0. */
+	CU_ASSERT_FATAL(h_spawn((char *[]){ IP, "netns", "exec", "hostB", V, "receive", "--listen",
+					    "10.9.0.2:7005", "--api", SOCK_B, "--disk",
+					    "/tmp/itest-mig.img", "--net", "tap=tap0", NULL }, &b) == 0);
+	CU_ASSERT_FATAL(h_wait_for(&b, "waiting", 0, 30) > 0);
+	CU_ASSERT_EQUAL(migrate(SOCK_A, "10.9.0.2:7005", "precopy", &r), 0);
 	h_free(&r);
-	h_finish(&b, 60);
-	CU_ASSERT_EQUAL(b.r.status, 0);
-	CU_ASSERT_PTR_NULL(strstr(b.r.out, "VERIFY FAIL"));
-	if (b.r.status || !strstr(b.r.out, "VERIFY OK"))
-		h_dump("linux on B", &b.r);
-	h_free(&b.r);
-	h_sh("sh /lab/hosts-lab.sh down");
+	handed_over(&a, &b, "10.9.0.2:7005");
+	at = h_wait_for(&b, "the VM runs here", 0, 5);
+	/* Two I/O rounds after the move (each "IO n OK" or "IO n FAIL", and
+	 * linux_done fails on any FAIL), and a full verify. */
+	at = h_wait_for(&b, "IO ", at > 0 ? (size_t)at : 0, 60);
+	CU_ASSERT(at > 0 && h_wait_for(&b, "IO ", (size_t)at, 60) > 0);
+	CU_ASSERT(at > 0 && h_wait_for(&b, "VERIFY OK", (size_t)at, 120) > 0);
+	linux_done(&b, SOCK_B, "devmix on B");
+	unlink("/tmp/itest-mig.img");
+	hosts_down();
+}
+
+static void test_linux_ping_pong(void)
+{
+	struct proc a;
+	const char *sock = SOCK_A;
+
+	if (!h_need_kvm("migrate suite", 1) || !hosts_up())
+		return;
+	CU_ASSERT_FATAL(spawn_linux("256M", "1", "workload=dirtier dirty_mib=32 dirty_rate=20 "
+				    "verify_s=1 heartbeat_ms=500", NULL, &a) == 0);
+	CU_ASSERT_FATAL(h_wait_for(&a, "VERIFY OK", 0, 240) > 0);
+	ping_pong(&a, &sock, 10, "VERIFY OK");
+	linux_done(&a, sock, "linux after 10 migrations");
+	hosts_down();
 }
 
 int suite_migrate(void)
 {
 	static const struct itest t[] = {
-		{ "stop-copy: micro dirtier host A -> B -> A, checks pass", test_micro_there_and_back },
-		{ "failures leave the VM running; garbage refused", test_failures_keep_the_vm },
-		{ "stop-copy: Linux dirtier, 2 vCPUs, VERIFY OK on B", test_linux_migrates },
+		{ "micro dirtier: precopy A -> B, stop-copy back, JSON summary",
+		  test_micro_precopy_and_back },
+		{ "micro dirtier: ping-pong, 10 migrations", test_micro_ping_pong },
+		{ "killed destination, cut link, cancel: the VM keeps running",
+		  test_failures_keep_the_vm },
+		{ "garbage, truncated and corrupted streams refused", test_bad_streams },
+		{ "Linux: precopy, dirtier 50 MB/s over 256 MiB, VERIFY OK on B",
+		  test_linux_precopy_dirtier },
+		{ "Linux: 2 vCPUs, disk and NIC keep working after the move",
+		  test_linux_devices_2cpus },
+		{ "Linux: ping-pong, 10 precopy migrations, every VERIFY OK",
+		  test_linux_ping_pong },
 		{ 0 }
 	};
-	return add_isuite("migrate (lab)", t);
+	return add_isuite("migrate", t);
 }

@@ -20,7 +20,7 @@ int add_suite(const char *name, const struct unit_test *tests)
 int main(int argc, char **argv)
 {
 	int (*suites[])(void) = { suite_bus, suite_linux, suite_acpi, suite_opts, suite_serial,
-				  suite_misc, suite_virtq, suite_stream };
+				  suite_misc, suite_virtq, suite_stream, suite_pages };
 	unsigned failed;
 
 	(void)argc;

@@ -13,6 +13,7 @@ int suite_serial(void);
 int suite_misc(void);
 int suite_virtq(void);
 int suite_stream(void);
+int suite_pages(void);
 
 /* add_tests(name, tests): register a suite from a NULL-terminated table. */
 struct unit_test { const char *name; void (*fn)(void); };

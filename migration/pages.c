@@ -1,0 +1,225 @@
+/* pages: page batches on the migration wire (see pages.h). */
+#include <errno.h>
+#include <lz4.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "proto.h"
+#include "pages.h"
+#include "ram.h"
+#include "stream.h"
+
+#define LZ4_WORTH	(MEM_PAGE_SIZE - MEM_PAGE_SIZE / 8)	/* send raw above this */
+#define WINDOW		32					/* batches per decision */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+uint64_t page_index_gpa(const struct mem *m, uint64_t index)
+{
+	uint64_t off = index * MEM_PAGE_SIZE;
+
+	for (int i = 0; i < m->nslots; i++)
+		if (off >= m->slots[i].offset && off - m->slots[i].offset < m->slots[i].len)
+			return m->slots[i].gpa + (off - m->slots[i].offset);
+	return ~0ULL;
+}
+
+int page_writer_init(struct page_writer *w, struct stream *s, const struct mem *m,
+		     enum compress_mode mode, uint64_t max_bw)
+{
+	memset(w, 0, sizeof(*w));
+	w->s = s;
+	w->m = m;
+	w->mode = mode;
+	w->lz4_on = mode == COMPRESS_LZ4;
+	w->max_bw = max_bw;
+	w->lz4_ratio = 0.5;
+	w->lz4_rate = 500e6;
+	if (mode == COMPRESS_LZ4) {
+		w->cbuf = malloc((size_t)LZ4_compressBound((int)MEM_PAGE_SIZE));
+		if (!w->cbuf)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void page_writer_free(struct page_writer *w)
+{
+	free(w->cbuf);
+	w->cbuf = NULL;
+}
+
+int compress_decide(int lz4_on, double t_enc, double t_send, double ratio, double lz4_rate,
+		    uint64_t window_bytes)
+{
+	if (ratio > 0.9)
+		return 0;			/* the data does not compress */
+	if (lz4_on)
+		/* The link waited for us: compression costs more than it saves. */
+		return t_send >= 0.25 * t_enc;
+	/* We waited for the link: compressing the window would have been much
+	 * faster than sending it raw. */
+	return t_send > 2 * ((double)window_bytes / lz4_rate);
+}
+
+/* Every WINDOW batches: is the link or the compressor the bottleneck? */
+static void adapt(struct page_writer *w)
+{
+	int was = w->lz4_on;
+
+	if (w->lz4_on) {
+		if (w->win_in)
+			w->lz4_ratio = (double)w->win_out / (double)w->win_in;
+		if (w->t_enc > 0)
+			w->lz4_rate = (double)w->win_in / w->t_enc;
+	}
+	if (w->mode == COMPRESS_LZ4)
+		w->lz4_on = compress_decide(w->lz4_on, w->t_enc, w->t_send, w->lz4_ratio,
+					    w->lz4_rate, w->win_in);
+	if (was != w->lz4_on)
+		w->st.compress_switches++;
+	w->t_enc = w->t_send = 0;
+	w->win_in = w->win_out = 0;
+	w->win_batches = 0;
+}
+
+int page_flush(struct page_writer *w)
+{
+	struct stream *s = w->s;
+	uint64_t before = s->bytes;
+	double t0;
+
+	if (!w->n)
+		return s->err;
+	t0 = now_s();
+	stream_patch_u32(s, 0, w->n);
+	stream_end(s);
+	w->t_send += now_s() - t0;
+	w->n = 0;
+	if (w->max_bw) {
+		double due;
+
+		if (!w->bw_t0)
+			w->bw_t0 = t0;
+		w->bw_bytes += s->bytes - before;
+		due = w->bw_t0 + (double)w->bw_bytes / (double)w->max_bw;
+		if (due > now_s()) {
+			double d = due - now_s();
+			struct timespec ts = { (time_t)d, (long)((d - (time_t)d) * 1e9) };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (++w->win_batches == WINDOW)
+		adapt(w);
+	return s->err;
+}
+
+int page_write(struct page_writer *w, uint64_t index)
+{
+	struct stream *s = w->s;
+	uint64_t gpa = page_index_gpa(w->m, index);
+	const uint8_t *p = gpa == ~0ULL ? NULL : mem_hva(w->m, gpa, MEM_PAGE_SIZE);
+	double t0 = now_s();
+	int c;
+
+	if (!p)
+		return stream_fail(s, -EINVAL, "page %llu is outside guest RAM",
+				   (unsigned long long)index);
+	if (!w->n) {
+		stream_begin(s, SEC_PAGES, 0);
+		stream_put_u32(s, 0);		/* the count, patched at page_flush */
+	}
+	w->st.pages++;
+	w->win_in += MEM_PAGE_SIZE;
+	if (ram_page_is_zero(p)) {
+		stream_put_u64(s, gpa | PAGE_ZERO);
+		w->st.zero_pages++;
+		w->win_out += 8;
+	} else if (w->lz4_on &&
+		   (c = LZ4_compress_default((const char *)p, w->cbuf, (int)MEM_PAGE_SIZE,
+					     LZ4_compressBound((int)MEM_PAGE_SIZE))) > 0 &&
+		   c <= (int)LZ4_WORTH) {
+		stream_put_u64(s, gpa | PAGE_LZ4);
+		stream_put_u16(s, (uint16_t)c);
+		stream_put_bytes(s, w->cbuf, (size_t)c);
+		w->st.lz4_pages++;
+		w->st.payload += (uint64_t)c;
+		w->win_out += 10 + (uint64_t)c;
+	} else {
+		stream_put_u64(s, gpa | PAGE_RAW);
+		stream_put_bytes(s, p, MEM_PAGE_SIZE);
+		w->st.raw_pages++;
+		w->st.payload += MEM_PAGE_SIZE;
+		w->win_out += 8 + MEM_PAGE_SIZE;
+	}
+	w->t_enc += now_s() - t0;
+	if (++w->n == PAGES_BATCH)
+		return page_flush(w);
+	return s->err;
+}
+
+int pages_load(struct stream *s, struct mem *m, struct page_stats *st)
+{
+	uint32_t count = stream_get_u32(s);
+
+	if (s->err)
+		return s->err;
+	if (count == 0 || count > PAGES_BATCH)
+		return stream_fail(s, -EINVAL, "PAGES section with %u pages", count);
+	for (uint32_t i = 0; i < count && !s->err; i++) {
+		uint64_t word = stream_get_u64(s), gpa = word & ~(MEM_PAGE_SIZE - 1);
+		unsigned enc = (unsigned)(word & (MEM_PAGE_SIZE - 1));
+		uint8_t *dst;
+
+		if (s->err)
+			break;
+		dst = mem_hva(m, gpa, MEM_PAGE_SIZE);
+		if (!dst)
+			return stream_fail(s, -EINVAL, "page 0x%llx lies outside guest RAM",
+					   (unsigned long long)gpa);
+		switch (enc) {
+		case PAGE_ZERO:
+			if (!ram_page_is_zero(dst))
+				memset(dst, 0, MEM_PAGE_SIZE);
+			st->zero_pages++;
+			break;
+		case PAGE_RAW:
+			stream_get_bytes(s, dst, MEM_PAGE_SIZE);
+			st->raw_pages++;
+			break;
+		case PAGE_LZ4: {
+			/* Decoded aside first: a bad block must not leave half a
+			 * page in guest memory. */
+			static _Thread_local char page[MEM_PAGE_SIZE];
+			uint16_t len = stream_get_u16(s);
+			const char *src = stream_get_ptr(s, len);
+
+			if (!src)
+				break;
+			if (len == 0 || len > LZ4_compressBound((int)MEM_PAGE_SIZE) ||
+			    LZ4_decompress_safe(src, page, len, (int)MEM_PAGE_SIZE) !=
+			    (int)MEM_PAGE_SIZE)
+				return stream_fail(s, -EINVAL,
+						   "page 0x%llx: LZ4 block of %u bytes does not "
+						   "decode to one page", (unsigned long long)gpa, len);
+			memcpy(dst, page, MEM_PAGE_SIZE);
+			st->lz4_pages++;
+			break;
+		}
+		default:
+			return stream_fail(s, -EINVAL, "page 0x%llx: unknown encoding %u",
+					   (unsigned long long)gpa, enc);
+		}
+		st->pages++;
+	}
+	if (!s->err && stream_left(s))
+		return stream_fail(s, -EINVAL, "PAGES section: %zu bytes left over", stream_left(s));
+	return s->err;
+}

@@ -1,0 +1,75 @@
+/* tcpcopy: the plain TCP baseline for the migration benchmark. One side
+ * listens and reads everything; the other connects and writes N MiB from one
+ * buffer in 1 MiB writes - what a single TCP stream between the same two
+ * namespaces can carry, with the same socket settings as migration
+ * (migration/tcp.c). Prints "TCPCOPY mib=N ms=T mbit_s=R" on the receiver.
+ *
+ *   tcpcopy recv ADDR:PORT        tcpcopy send ADDR:PORT MIB */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "../../migration/tcp.h"
+#include "../../vmm/err.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+	static char buf[1 << 20];
+	double t0 = 0;
+	long long total = 0;
+	int fd;
+
+	if (argc >= 3 && !strcmp(argv[1], "recv")) {
+		int lfd = tcp_listen(argv[2]);
+
+		if (lfd < 0 || (fd = tcp_accept(lfd, 60000)) < 0) {
+			fprintf(stderr, "tcpcopy: %s\n", err_msg());
+			return 1;
+		}
+		for (;;) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+
+			if (n <= 0)
+				break;
+			if (!total)
+				t0 = now_ms();
+			total += n;
+		}
+		printf("TCPCOPY mib=%.0f ms=%.1f mbit_s=%.0f\n", total / 1048576.0, now_ms() - t0,
+		       total * 8 / 1e3 / (now_ms() - t0));
+		return 0;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "send")) {
+		long mib = atol(argv[3]);
+
+		memset(buf, 0x5a, sizeof(buf));
+		fd = tcp_connect(argv[2], 10000);
+		if (fd < 0) {
+			fprintf(stderr, "tcpcopy: %s\n", err_msg());
+			return 1;
+		}
+		for (long i = 0; i < mib; i++)
+			for (size_t off = 0; off < sizeof(buf);) {
+				ssize_t n = write(fd, buf + off, sizeof(buf) - off);
+
+				if (n <= 0) {
+					perror("tcpcopy: write");
+					return 1;
+				}
+				off += (size_t)n;
+			}
+		close(fd);
+		return 0;
+	}
+	fprintf(stderr, "usage: tcpcopy recv ADDR:PORT | tcpcopy send ADDR:PORT MIB\n");
+	return 2;
+}

@@ -1,0 +1,272 @@
+/* test_pages: the migration page codec and dirty tracking of device writes.
+ * Round trips of zero, raw and LZ4 pages (bit-exact, counted), the
+ * adaptive compression switch, and every malformed batch (address outside
+ * RAM, unknown encoding, an LZ4 block that does not decode to exactly one
+ * page, bad counts, leftover bytes) refused with a message. */
+#include <stdlib.h>
+#include <string.h>
+#include "../../migration/pages.h"
+#include "../../migration/proto.h"
+#include "../../migration/stream.h"
+#include "../../vmm/dirty.h"
+#include "suites.h"
+
+#define PAGES (MEM_MIN_SIZE / MEM_PAGE_SIZE)
+
+static void fill(struct mem *m)
+{
+	/* page 0 zero; odd pages compressible text; pages 2, 6, 10...
+	 * pseudo-random (LZ4 cannot shrink them); the rest zero. */
+	uint32_t x = 12345;
+
+	for (uint64_t i = 0; i < PAGES; i++) {
+		uint8_t *p = m->hva + i * MEM_PAGE_SIZE;
+
+		if (i % 2)
+			for (int k = 0; k < 4096; k++)
+				p[k] = (uint8_t)("page text "[k % 10] + i);
+		else if (i % 4 == 2)
+			for (int k = 0; k < 4096; k++) {
+				x = x * 1103515245u + 12345u;
+				p[k] = (uint8_t)(x >> 16);
+			}
+	}
+}
+
+/* Encode pages [0, n) of src with mode, decode into dst. */
+static int round_trip(struct mem *src, struct mem *dst, enum compress_mode mode, uint64_t n,
+		      struct page_stats *out, struct page_stats *in)
+{
+	struct mem_transport mt;
+	struct stream s;
+	struct page_writer w;
+	uint32_t type;
+	int r;
+
+	mem_transport_init(&mt, NULL, 0);
+	stream_init(&s, &mt.t);
+	CU_ASSERT_EQUAL_FATAL(page_writer_init(&w, &s, src, mode, 0), 0);
+	for (uint64_t i = 0; i < n; i++)
+		page_write(&w, i);
+	page_flush(&w);
+	CU_ASSERT_EQUAL(s.err, 0);
+	*out = w.st;
+	page_writer_free(&w);
+	stream_free(&s);
+	mt.pos = 0;
+	stream_init(&s, &mt.t);
+	memset(in, 0, sizeof(*in));
+	while ((r = stream_next(&s, &type, NULL, NULL)) == 0) {
+		CU_ASSERT_EQUAL(type, SEC_PAGES);
+		if ((r = pages_load(&s, dst, in)) < 0)
+			break;
+	}
+	/* The end of input after whole sections is the normal end here. */
+	r = s.err == -EPIPE && in->pages == n ? 0 : s.err;
+	stream_free(&s);
+	mem_transport_free(&mt);
+	return r;
+}
+
+static void test_round_trip(void)
+{
+	struct mem a, b;
+	struct page_stats out, in;
+
+	CU_ASSERT_FATAL(mem_init(&a, MEM_MIN_SIZE) == 0 && mem_init(&b, MEM_MIN_SIZE) == 0);
+	fill(&a);
+	/* Garbage in the destination where zero pages land: they are cleared. */
+	memset(b.hva, 0x5a, 3 * MEM_PAGE_SIZE);
+	CU_ASSERT_EQUAL(round_trip(&a, &b, COMPRESS_LZ4, PAGES, &out, &in), 0);
+	CU_ASSERT_EQUAL(memcmp(a.hva, b.hva, MEM_MIN_SIZE), 0);
+	CU_ASSERT_EQUAL(out.pages, PAGES);
+	CU_ASSERT_EQUAL(out.zero_pages, PAGES / 4);
+	CU_ASSERT_EQUAL(out.lz4_pages, PAGES / 2);	/* the text pages */
+	CU_ASSERT_EQUAL(out.raw_pages, PAGES / 4);	/* the random ones */
+	CU_ASSERT_EQUAL(in.zero_pages, out.zero_pages);
+	CU_ASSERT_EQUAL(in.lz4_pages, out.lz4_pages);
+	CU_ASSERT_EQUAL(in.raw_pages, out.raw_pages);
+	/* Without compression: everything raw, same bytes. */
+	memset(b.hva, 0, MEM_MIN_SIZE);
+	CU_ASSERT_EQUAL(round_trip(&a, &b, COMPRESS_NONE, PAGES, &out, &in), 0);
+	CU_ASSERT_EQUAL(memcmp(a.hva, b.hva, MEM_MIN_SIZE), 0);
+	CU_ASSERT_EQUAL(out.lz4_pages, 0);
+	CU_ASSERT_EQUAL(out.raw_pages, PAGES - PAGES / 4);
+	mem_free(&a);
+	mem_free(&b);
+}
+
+/* The adaptive switch, with the timings of one window given. */
+static void test_compression_decision(void)
+{
+	/* Compressing, the link idles (sending took a tenth of encoding): off. */
+	CU_ASSERT_EQUAL(compress_decide(1, 0.010, 0.001, 0.3, 500e6, 1 << 20), 0);
+	/* Compressing, the link is the bottleneck: stay on. */
+	CU_ASSERT_EQUAL(compress_decide(1, 0.002, 0.020, 0.3, 500e6, 1 << 20), 1);
+	/* Data that does not compress: off whatever the link does. */
+	CU_ASSERT_EQUAL(compress_decide(1, 0.002, 0.020, 0.95, 500e6, 1 << 20), 0);
+	CU_ASSERT_EQUAL(compress_decide(0, 0.0001, 0.050, 0.95, 500e6, 1 << 20), 0);
+	/* Raw, and sending 1 MiB took 50 ms where LZ4 needs 2 ms: back on. */
+	CU_ASSERT_EQUAL(compress_decide(0, 0.0001, 0.050, 0.3, 500e6, 1 << 20), 1);
+	/* Raw on a fast link (1 ms per MiB): stay raw. */
+	CU_ASSERT_EQUAL(compress_decide(0, 0.0001, 0.001, 0.3, 500e6, 1 << 20), 0);
+}
+
+/* Writing many pages exercises the windows; whatever the switch decides,
+ * the bytes must come out right (checked by decoding). */
+static void test_compression_windows(void)
+{
+	struct mem a, b;
+	struct page_stats out, in;
+
+	CU_ASSERT_FATAL(mem_init(&a, 16 * MEM_MIN_SIZE) == 0 && mem_init(&b, 16 * MEM_MIN_SIZE) == 0);
+	for (uint64_t i = 0; i < a.size; i++)
+		a.hva[i] = (uint8_t)("compressible"[i % 12] + i / 4096);
+	CU_ASSERT_EQUAL(round_trip(&a, &b, COMPRESS_LZ4, a.size / MEM_PAGE_SIZE, &out, &in), 0);
+	CU_ASSERT_EQUAL(memcmp(a.hva, b.hva, a.size), 0);
+	CU_ASSERT_EQUAL(out.lz4_pages + out.raw_pages, a.size / MEM_PAGE_SIZE);
+	CU_ASSERT(out.lz4_pages > 0);
+	mem_free(&a);
+	mem_free(&b);
+}
+
+/* One PAGES section built by hand; returns pages_load's result and msg. */
+static int load_batch(struct mem *m, const void *payload, size_t len, char *msg)
+{
+	struct mem_transport mt;
+	struct stream s;
+	struct page_stats st = { 0 };
+	uint32_t type;
+	int r;
+
+	mem_transport_init(&mt, NULL, 0);
+	stream_init(&s, &mt.t);
+	stream_begin(&s, SEC_PAGES, 0);
+	stream_put_bytes(&s, payload, len);
+	stream_end(&s);
+	stream_free(&s);
+	mt.pos = 0;
+	stream_init(&s, &mt.t);
+	r = stream_next(&s, &type, NULL, NULL);
+	if (r == 0)
+		r = pages_load(&s, m, &st);
+	snprintf(msg, 256, "%s", s.msg);
+	stream_free(&s);
+	mem_transport_free(&mt);
+	return r;
+}
+
+static void test_malformed(void)
+{
+	struct mem m;
+	uint8_t buf[8192];
+	char msg[256];
+	uint32_t n;
+	uint64_t w;
+	uint16_t len;
+
+	CU_ASSERT_FATAL(mem_init(&m, MEM_MIN_SIZE) == 0);
+	/* count 0 and count too big */
+	n = 0;
+	CU_ASSERT(load_batch(&m, &n, 4, msg) < 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "PAGES section with 0 pages"));
+	n = PAGES_BATCH + 1;
+	CU_ASSERT(load_batch(&m, &n, 4, msg) < 0);
+	/* a page outside guest RAM */
+	n = 1;
+	w = MEM_MIN_SIZE | PAGE_ZERO;
+	memcpy(buf, &n, 4);
+	memcpy(buf + 4, &w, 8);
+	CU_ASSERT(load_batch(&m, buf, 12, msg) < 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "outside guest RAM"));
+	/* an unknown encoding */
+	w = 0x1000 | 7;
+	memcpy(buf + 4, &w, 8);
+	CU_ASSERT(load_batch(&m, buf, 12, msg) < 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "unknown encoding"));
+	/* a raw page cut short */
+	w = 0x1000 | PAGE_RAW;
+	memcpy(buf + 4, &w, 8);
+	CU_ASSERT(load_batch(&m, buf, 12 + 100, msg) < 0);
+	/* an LZ4 block that is garbage, and one that decodes to less than a page */
+	w = 0x1000 | PAGE_LZ4;
+	memcpy(buf + 4, &w, 8);
+	len = 20;
+	memcpy(buf + 12, &len, 2);
+	memset(buf + 14, 0xff, 20);
+	CU_ASSERT(load_batch(&m, buf, 34, msg) < 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "does not decode to one page"));
+	len = 2;
+	memcpy(buf + 12, &len, 2);
+	buf[14] = 0x10;	/* a literal-only block: 1 byte */
+	buf[15] = 'x';
+	CU_ASSERT(load_batch(&m, buf, 16, msg) < 0);
+	/* bytes left over after the pages */
+	w = 0x2000 | PAGE_ZERO;
+	memcpy(buf + 4, &w, 8);
+	CU_ASSERT(load_batch(&m, buf, 20, msg) < 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "left over"));
+	/* and nothing written to guest memory by any of it */
+	for (uint64_t i = 0; i < MEM_MIN_SIZE; i++)
+		if (m.hva[i]) {
+			CU_FAIL("a refused batch wrote guest memory");
+			break;
+		}
+	mem_free(&m);
+}
+
+static void test_index_gpa(void)
+{
+	struct mem_slot slots[2];
+	struct mem m = { .size = 5ULL << 30 };
+
+	m.nslots = mem_layout(m.size, m.slots);
+	(void)slots;
+	CU_ASSERT_EQUAL(page_index_gpa(&m, 0), 0);
+	CU_ASSERT_EQUAL(page_index_gpa(&m, (3ULL << 30) / 4096 - 1), (3ULL << 30) - 4096);
+	/* The first page above the hole. */
+	CU_ASSERT_EQUAL(page_index_gpa(&m, (3ULL << 30) / 4096), 4ULL << 30);
+	CU_ASSERT_EQUAL(page_index_gpa(&m, (5ULL << 30) / 4096), ~0ULL);
+}
+
+/* Device writes are recorded only while logging is on, page-exact. */
+static void test_mark_dirty(void)
+{
+	struct mem m;
+	uint64_t bits[PAGES / 64];
+
+	CU_ASSERT_FATAL(mem_init(&m, MEM_MIN_SIZE) == 0);
+	mem_mark_dirty(&m, m.hva, 4096);	/* logging off: nothing to record */
+	CU_ASSERT_PTR_NULL(m.dev_dirty);
+	m.dev_dirty = calloc(PAGES / 64, 8);
+	CU_ASSERT_FATAL(m.dev_dirty != NULL);
+	m.logging = 1;
+	mem_mark_dirty(&m, m.hva + 4095, 2);		/* spans pages 0 and 1 */
+	mem_mark_dirty(&m, m.hva + 70 * 4096, 1);
+	mem_mark_dirty(&m, m.hva + MEM_MIN_SIZE, 4096);	/* outside: ignored */
+	mem_mark_dirty(&m, m.hva - 4096, 4096);
+	memcpy(bits, m.dev_dirty, sizeof(bits));
+	CU_ASSERT_EQUAL(bits[0], 3);
+	CU_ASSERT_EQUAL(bits[1], 1ULL << 6);
+	for (size_t i = 2; i < PAGES / 64; i++)
+		CU_ASSERT_EQUAL(bits[i], 0);
+	CU_ASSERT(bitmap_test(bits, 70));
+	CU_ASSERT(!bitmap_test(bits, 71));
+	mem_free(&m);
+}
+
+int suite_pages(void)
+{
+	static const struct unit_test t[] = {
+		{ "zero, raw and LZ4 pages round-trip bit-exact", test_round_trip },
+		{ "LZ4 off when the link outruns it, on when the link is slow",
+		  test_compression_decision },
+		{ "many windows of pages: bytes exact whatever LZ4 decides",
+		  test_compression_windows },
+		{ "malformed page batches refused, RAM untouched", test_malformed },
+		{ "page numbers map across the PCI hole", test_index_gpa },
+		{ "device writes marked dirty only while logging", test_mark_dirty },
+		{ 0 }
+	};
+	return add_suite("pages", t);
+}
