@@ -123,6 +123,12 @@ static json_object *cmd_migrate_cancel(struct api *a, json_object *args)
 	return apimig_cancel(a->mig);
 }
 
+static json_object *cmd_migrate_postcopy(struct api *a, json_object *args)
+{
+	(void)args;
+	return apimig_postcopy(a->mig);
+}
+
 static json_object *cmd_resume(struct api *a, json_object *args)
 {
 	(void)args;
@@ -285,7 +291,7 @@ static const struct {
 	json_object *(*fn)(struct api *a, json_object *args);
 } commands[] = {
 	{ "migrate", cmd_migrate }, { "migrate-status", cmd_migrate_status },
-	{ "migrate-cancel", cmd_migrate_cancel },
+	{ "migrate-cancel", cmd_migrate_cancel }, { "migrate-postcopy", cmd_migrate_postcopy },
 	{ "status", cmd_status }, { "pause", cmd_pause }, { "resume", cmd_resume },
 	{ "quit", cmd_quit }, { "stats", cmd_stats }, { "inspect", cmd_inspect },
 	{ "snapshot", cmd_snapshot },

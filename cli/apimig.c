@@ -237,6 +237,20 @@ json_object *apimig_status(struct apimig *m)
 	ADD_INT("compress_switches", st.compress_switches);
 	o = json_object_new_boolean(st.converged);
 	json_object_object_add(r, "converged", o);
+	if (st.strategy == MIG_POSTCOPY || st.strategy == MIG_HYBRID) {
+		json_object *lat = json_object_new_object();
+
+		json_object_object_add(r, "postcopy", json_object_new_boolean(st.postcopy));
+		ADD_INT("faults", st.faults);
+		json_object_object_add(lat, "p50", json_object_new_double(st.fault_p50_us));
+		json_object_object_add(lat, "p99", json_object_new_double(st.fault_p99_us));
+		json_object_object_add(lat, "max", json_object_new_double(st.fault_max_us));
+		json_object_object_add(r, "fault_latency_us", lat);
+		ADD_INT("pages_demanded", st.pages_demanded);
+		ADD_INT("pages_pushed", st.pages_pushed);
+		ADD_INT("duplicates", st.duplicates);
+		ADD_DBL("postcopy_ms", st.postcopy_ms);
+	}
 #undef ADD_INT
 #undef ADD_DBL
 	if (st.state >= MIG_COMPLETED) {
@@ -246,6 +260,15 @@ json_object *apimig_status(struct apimig *m)
 		pthread_mutex_unlock(&m->lock);
 	}
 	return api_ok(r);
+}
+
+json_object *apimig_postcopy(struct apimig *m)
+{
+	if (!m->started || !mig_running(&m->mig))
+		return api_error("GenericError", "no migration is running");
+	if (mig_postcopy_now(&m->mig) < 0)
+		return api_error("GenericError", "%s", err_msg());
+	return api_ok(NULL);
 }
 
 json_object *apimig_cancel(struct apimig *m)

@@ -1,5 +1,5 @@
 /* apimig: the control API's migration commands (migrate, migrate-status,
- * migrate-cancel) and the hooks through which the migration thread reaches
+ * migrate-cancel, migrate-postcopy) and the hooks through which the migration thread reaches
  * this VMM (struct mig_host): stun and resume run on the I/O thread through
  * loop_call(), so the VM is never stunned in the middle of a device request.
  *
@@ -23,6 +23,7 @@ void apimig_free(struct apimig *m);
 json_object *apimig_start(struct apimig *m, json_object *args);
 json_object *apimig_status(struct apimig *m);
 json_object *apimig_cancel(struct apimig *m);
+json_object *apimig_postcopy(struct apimig *m);
 
 /* Reply helpers shared by the API's files (api.c). */
 json_object *api_error(const char *cls, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

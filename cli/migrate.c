@@ -28,7 +28,12 @@ static const char migrate_help[] =
 	"  -t, --to ADDR:PORT       where `vmm receive` listens\n"
 	"  -s, --strategy S         precopy (default): copy RAM while the guest runs,\n"
 	"                           resend dirty pages in rounds, then stun briefly;\n"
-	"                           stop-copy: stun, copy everything, resume there\n"
+	"                           stop-copy: stun, copy everything, resume there;\n"
+	"                           postcopy: move the vCPU and device state, run\n"
+	"                           there at once, pages follow on demand and in a\n"
+	"                           background push; hybrid: pre-copy rounds, then\n"
+	"                           post-copy when they stop shrinking (or on\n"
+	"                           `vmm ctl migrate-postcopy`)\n"
 	"  -d, --downtime-ms N      pre-copy switches over once the predicted downtime\n"
 	"                           is under N ms (default 300)\n"
 	"  -b, --max-bandwidth RATE cap in bytes/s, K/M/G suffixes (1024-based), e.g.\n"
@@ -133,6 +138,16 @@ static void summary(json_object *st)
 	       num(st, "throttle_pct") > 0 ? " (auto-converge throttled the guest)" : "");
 	printf("  bandwidth     %.0f Mbit/s; dirty rate %.0f Mbit/s\n", num(st, "bandwidth_mbps"),
 	       num(st, "dirty_rate_mbps"));
+	if (json_object_object_get_ex(st, "postcopy", NULL) && num(st, "postcopy_ms") > 0) {
+		json_object *lat = NULL;
+
+		json_object_object_get_ex(st, "fault_latency_us", &lat);
+		printf("  post-copy     %.0f ms: %.0f faults (latency p50 %.0f us, p99 %.0f us, max %.0f us),"
+		       " %.0f pages demanded, %.0f pushed, %.0f duplicates\n", num(st, "postcopy_ms"),
+		       num(st, "faults"), lat ? num(lat, "p50") : 0, lat ? num(lat, "p99") : 0,
+		       lat ? num(lat, "max") : 0, num(st, "pages_demanded"), num(st, "pages_pushed"),
+		       num(st, "duplicates"));
+	}
 }
 
 int cmd_migrate(int argc, char **argv)
@@ -240,7 +255,8 @@ int cmd_migrate(int argc, char **argv)
 		st = json_object_get(r);
 		json_object_put(reply);
 		state = str(st, "state");
-		if (strcmp(state, "setup") && strcmp(state, "active") && strcmp(state, "switchover"))
+		if (strcmp(state, "setup") && strcmp(state, "active") && strcmp(state, "switchover") &&
+		    strcmp(state, "postcopy"))
 			break;
 		if (tty && !quiet && !json)
 			progress(st);

@@ -24,6 +24,7 @@
 #include "../vmm/micro.h"
 #include "../vmm/vm.h"
 #include "../migration/snapshot.h"
+#include "../migration/postcopy.h"
 #include "../migration/tcp.h"
 #include "api.h"
 #include "cli.h"
@@ -189,6 +190,8 @@ struct run_ctx {
 	struct api *api;
 	struct api_target target;
 	struct snap_reader *restore;	/* open snapshot when resuming one */
+	struct pc_dst pc;		/* incoming post-copy */
+	int postcopy;
 };
 
 static void on_stop(struct loop *l, int fd, uint32_t events, void *arg)
@@ -270,6 +273,32 @@ static int incoming_handshake(struct snap_reader *in)
 	return 0;
 }
 
+/* Post-copy: take the urgent channel (the source opened it right after the
+ * main connection) and register guest RAM with userfaultfd. */
+static int postcopy_prepare(struct snap_reader *in, void *arg)
+{
+	struct run_ctx *ctx = arg;
+	char hello[8];
+	int fd = in->listen_fd >= 0 ? tcp_accept(in->listen_fd, 10000) : -ENOTCONN, r;
+
+	if (fd < 0)
+		return err_set(fd, "post-copy: no urgent channel from the source: %s", err_msg());
+	tcp_set_timeouts(fd, 15000, 0);
+	if (read(fd, hello, 8) != 8 || memcmp(hello, PC_URGENT_HELLO, 8)) {
+		close(fd);
+		return err_set(-EPROTO, "post-copy: the second connection is not an urgent channel");
+	}
+	r = pc_dst_prepare(&ctx->pc, &ctx->vm.mem, fd, in->fd, &in->s);
+	if (r < 0)
+		return r;	/* pc_dst_prepare closed what it took */
+	ctx->postcopy = 1;
+	r = pc_dst_start_faults(&ctx->pc);
+	if (r < 0)
+		return r;
+	log_info("post-copy: the VM will run before its memory is here; pages come on demand");
+	return 0;
+}
+
 /* The vCPUs run: tell the source when, on CLOCK_MONOTONIC, for downtime. */
 static void incoming_running(struct snap_reader *in)
 {
@@ -324,6 +353,8 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 	if (r < 0)
 		goto loop_only;
 	if (restore) {
+		restore->on_postcopy = postcopy_prepare;
+		restore->on_postcopy_arg = ctx;
 		r = snapshot_load(restore, &ctx->vm, &ctx->devs);
 		if (r < 0)
 			goto loop;
@@ -374,9 +405,18 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 		goto loop;
 	if (o->incoming)
 		incoming_running(restore);
+	if (ctx->postcopy) {
+		r = pc_dst_start_bulk(&ctx->pc);
+		if (r < 0)
+			vm_request_stop(&ctx->vm, VM_STOP_ERROR, 1, "%s", err_msg());
+	}
 	r = loop_run(&ctx->loop);
 	if (r < 0)
 		vm_request_stop(&ctx->vm, VM_STOP_ERROR, 1, "%s", err_msg());
+	/* Before joining: a vCPU may wait in a fault only post-copy serves. */
+	if (ctx->postcopy)
+		pc_dst_finish(&ctx->pc);
+	ctx->postcopy = 0;
 	vm_join(&ctx->vm);
 	status = vm_exit_status(&ctx->vm);
 	console_close(&ctx->con);
@@ -386,6 +426,8 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 		log_info("%s", ctx->vm.stop_msg);
 	r = 0;
 loop:
+	if (ctx->postcopy)
+		pc_dst_finish(&ctx->pc);
 	api_close(ctx->api);
 	if (ctx->sig_fd >= 0)
 		close(ctx->sig_fd);
@@ -434,12 +476,12 @@ int cmd_run(int argc, char **argv)
 				die("%s", err_msg());
 			log_info("waiting for a migrating VM on %s", o.incoming);
 			fd = tcp_accept(lfd, 3600 * 1000);
-			close(lfd);
 			/* A source that sends nothing for a minute is gone. */
 			if (fd >= 0)
 				tcp_set_timeouts(fd, 15000, 60000);
 			if (fd < 0 || snapshot_open_fd(&reader, fd, "incoming migration", &cfg) < 0)
 				die("%s", err_msg());
+			reader.listen_fd = lfd;	/* post-copy's urgent channel comes here */
 		} else if (snapshot_open(&reader, o.restore, &cfg) < 0) {
 			die("%s", err_msg());
 		}

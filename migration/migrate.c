@@ -11,6 +11,7 @@
 #include "../vmm/err.h"
 #include "../vmm/vm.h"
 #include "migrate.h"
+#include "postcopy.h"
 #include "proto.h"
 #include "tcp.h"
 
@@ -42,10 +43,13 @@ int mig_parse_strategy(const char *s, enum mig_strategy *out)
 		*out = MIG_STOP_COPY;
 	else if (!strcmp(s, "precopy") || !strcmp(s, "pre-copy"))
 		*out = MIG_PRECOPY;
-	else if (!strcmp(s, "postcopy") || !strcmp(s, "hybrid"))
-		return err_set(-EINVAL, "strategy '%s' is not built yet; use stop-copy or precopy", s);
+	else if (!strcmp(s, "postcopy") || !strcmp(s, "post-copy"))
+		*out = MIG_POSTCOPY;
+	else if (!strcmp(s, "hybrid"))
+		*out = MIG_HYBRID;
 	else
-		return err_set(-EINVAL, "unknown strategy '%s' (stop-copy, precopy)", s);
+		return err_set(-EINVAL, "unknown strategy '%s' (stop-copy, precopy, postcopy, hybrid)",
+			       s);
 	return 0;
 }
 
@@ -62,12 +66,14 @@ int mig_parse_compress(const char *s, enum compress_mode *out)
 
 const char *mig_strategy_name(enum mig_strategy s)
 {
-	return s == MIG_STOP_COPY ? "stop-copy" : "precopy";
+	static const char *const names[] = { "stop-copy", "precopy", "postcopy", "hybrid" };
+
+	return s <= MIG_HYBRID ? names[s] : "?";
 }
 
 const char *mig_state_name(enum mig_state s)
 {
-	static const char *const names[] = { "none", "setup", "active", "switchover",
+	static const char *const names[] = { "none", "setup", "active", "switchover", "postcopy",
 					     "completed", "failed", "cancelled", "unknown" };
 
 	return s <= MIG_UNKNOWN ? names[s] : "?";
@@ -81,10 +87,19 @@ struct engine {
 	struct fd_transport ft;
 	struct page_writer w;
 	struct dirty_log dl;
-	uint64_t *bitmap;	/* pages to send */
+	uint64_t *bitmap;	/* pages to send; in post-copy shared with the
+				 * request thread, claimed with atomics */
 	uint64_t npages;
 	double t0, t_stun;
 	int stunned, throttled;
+	int postcopy;		/* switch over to post-copy */
+	/* post-copy: the urgent channel, its writer lock, the request thread */
+	int urgent_fd;
+	pthread_mutex_t urgent_lock;
+	pthread_t req_thread;
+	uint64_t hint;		/* atomic: push from here next (after a fault) */
+	int req_err;
+	int req_started;
 };
 
 static int cancelled(struct engine *e)
@@ -128,6 +143,18 @@ static int send_bitmap(struct engine *e, uint64_t count)
 				if (cancelled(e))
 					return stream_fail(&e->s, -ECANCELED, "cancelled");
 				update(e, left);
+				if (e->m->p.strategy == MIG_HYBRID && !e->stunned &&
+				    __atomic_load_n(&e->m->postcopy_req, __ATOMIC_ACQUIRE)) {
+					e->bitmap[w] |= v;	/* the rest: post-copy */
+					e->postcopy = 1;
+					pthread_mutex_lock(&e->m->lock);
+					snprintf(e->m->st.msg, sizeof(e->m->st.msg),
+						 "asked to switch in round %u: post-copy for the "
+						 "%llu pages not sent yet", e->m->st.iteration + 1,
+						 (unsigned long long)left);
+					pthread_mutex_unlock(&e->m->lock);
+					return 0;
+				}
 			}
 		}
 	}
@@ -178,6 +205,8 @@ static int precopy(struct engine *e)
 
 		if (send_bitmap(e, dirty) < 0)
 			return e->s.err;
+		if (e->postcopy)
+			return 0;	/* asked to switch: the bitmap holds the rest */
 		ms = now_ms() - t;
 		/* Bandwidth from rounds big enough to measure. */
 		if (e->w.st.pages - p0 >= 64 && ms > 0.5) {
@@ -202,6 +231,21 @@ static int precopy(struct engine *e)
 			pthread_mutex_unlock(&m->lock);
 			return 0;
 		}
+		stuck = prev_dirty != ~0ULL && dirty * 10 > prev_dirty * 9 ? stuck + 1 : 0;
+		/* Hybrid: what pre-copy cannot finish, post-copy does. */
+		if (m->p.strategy == MIG_HYBRID &&
+		    (stuck >= 2 || round + 1 >= m->p.max_iterations ||
+		     __atomic_load_n(&m->postcopy_req, __ATOMIC_ACQUIRE))) {
+			pthread_mutex_lock(&m->lock);
+			snprintf(m->st.msg, sizeof(m->st.msg), "%s after %u rounds: post-copy for "
+				 "the last %llu dirty pages",
+				 __atomic_load_n(&m->postcopy_req, __ATOMIC_ACQUIRE) ? "asked to switch" :
+				 stuck >= 2 ? "pre-copy stopped converging" : "round limit reached",
+				 round + 1, (unsigned long long)dirty);
+			pthread_mutex_unlock(&m->lock);
+			e->postcopy = 1;
+			return 0;
+		}
 		if (round + 1 >= m->p.max_iterations) {
 			pthread_mutex_lock(&m->lock);
 			snprintf(m->st.msg, sizeof(m->st.msg),
@@ -213,7 +257,6 @@ static int precopy(struct engine *e)
 			return 0;
 		}
 		/* Not shrinking by a tenth for two rounds: slow the guest down. */
-		stuck = prev_dirty != ~0ULL && dirty * 10 > prev_dirty * 9 ? stuck + 1 : 0;
 		if (m->p.auto_converge && stuck >= 2) {
 			int pct = e->throttled ? e->vm->throttle_pct + 10 : 20;
 
@@ -256,6 +299,143 @@ static int read_reply(int fd, void *buf, size_t n, int timeout_ms)
 	return 0;
 }
 
+/* Post-copy: the runs of pages the destination must drop and fetch anew. */
+static int send_discard(struct engine *e)
+{
+	uint64_t i = 0, n = 0;
+
+	stream_begin(&e->s, SEC_DISCARD, 0);
+	stream_put_u32(&e->s, 0);
+	while (i < e->npages && !e->s.err) {
+		uint64_t start;
+
+		while (i < e->npages && !bitmap_test(e->bitmap, i))
+			i++;
+		if (i == e->npages)
+			break;
+		start = i;
+		while (i < e->npages && bitmap_test(e->bitmap, i))
+			i++;
+		stream_put_u64(&e->s, start);
+		stream_put_u64(&e->s, i - start);
+		if (++n == 65536) {	/* 1 MiB sections */
+			stream_patch_u32(&e->s, 0, (uint32_t)n);
+			stream_end(&e->s);
+			stream_begin(&e->s, SEC_DISCARD, 0);
+			stream_put_u32(&e->s, 0);
+			n = 0;
+		}
+	}
+	stream_patch_u32(&e->s, 0, (uint32_t)n);
+	return stream_end(&e->s);
+}
+
+/* Post-copy, source side: the request thread reads the destination's
+ * faults from the urgent channel and answers each at once with the page,
+ * claiming it in the bitmap so the push skips it, and moves the push's
+ * cursor just past it (pre-paging: guests touch memory in runs). */
+static int urgent_write(struct engine *e, const void *p, size_t n, const void *p2, size_t n2)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&e->urgent_lock);
+	if (write(e->urgent_fd, p, n) != (ssize_t)n || (n2 && write(e->urgent_fd, p2, n2) != (ssize_t)n2))
+		r = -EPIPE;
+	pthread_mutex_unlock(&e->urgent_lock);
+	return r;
+}
+
+static void *request_thread(void *arg)
+{
+	struct engine *e = arg;
+	struct migration *m = e->m;
+	uint8_t msg[16];
+
+	for (;;) {
+		uint32_t kind, len;
+		uint64_t gpa, idx, word;
+		const uint8_t *p;
+
+		if (read_reply(e->urgent_fd, msg, 16, 24 * 3600 * 1000) < 0) {
+			e->req_err = -EPIPE;
+			break;
+		}
+		memcpy(&kind, msg, 4);
+		memcpy(&len, msg + 4, 4);
+		memcpy(&gpa, msg + 8, 8);
+		if (kind == PC_REQ_STATS) {
+			struct pc_stats ps;
+
+			if (len != sizeof(ps) || read_reply(e->urgent_fd, &ps, sizeof(ps), 10000) < 0) {
+				e->req_err = -EPROTO;
+				break;
+			}
+			pthread_mutex_lock(&m->lock);
+			m->st.faults = ps.faults;
+			m->st.pages_demanded = ps.pages_demanded;
+			m->st.pages_pushed = ps.pages_pushed;
+			m->st.duplicates = ps.duplicates;
+			m->st.fault_p50_us = ps.fault_p50_us;
+			m->st.fault_p99_us = ps.fault_p99_us;
+			m->st.fault_max_us = ps.fault_max_us;
+			m->st.postcopy_ms = ps.postcopy_ms;
+			pthread_mutex_unlock(&m->lock);
+			break;
+		}
+		p = kind == PC_REQ_PAGE ? mem_hva(&e->vm->mem, gpa, MEM_PAGE_SIZE) : NULL;
+		if (!p || (gpa & (MEM_PAGE_SIZE - 1))) {
+			e->req_err = -EPROTO;
+			break;
+		}
+		idx = (uint64_t)(p - e->vm->mem.hva) / MEM_PAGE_SIZE;
+		__atomic_fetch_and(&e->bitmap[idx / 64], ~(1ULL << (idx % 64)), __ATOMIC_ACQ_REL);
+		__atomic_store_n(&e->hint, idx + 1, __ATOMIC_RELEASE);
+		word = gpa | (ram_page_is_zero(p) ? PAGE_ZERO : PAGE_RAW);
+		if (urgent_write(e, &word, 8, (word & PAGE_RAW) ? p : NULL,
+				 (word & PAGE_RAW) ? MEM_PAGE_SIZE : 0) < 0) {
+			e->req_err = -EPIPE;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* The background push of every page not yet sent, from the cursor on. */
+static int postcopy_push(struct engine *e)
+{
+	uint64_t words = (e->npages + 63) / 64, w = 0, empty = 0, last = PC_LAST_REPLY;
+
+	while (empty < words && !e->s.err) {
+		uint64_t v = __atomic_exchange_n(&e->bitmap[w], 0, __ATOMIC_ACQ_REL), h;
+
+
+		empty = v ? 0 : empty + 1;
+		while (v) {
+			page_write(&e->w, w * 64 + (uint64_t)__builtin_ctzll(v));
+			v &= v - 1;
+		}
+		w = (w + 1) % words;
+		/* After each batch: jump to just past the last fault. */
+		if (e->w.n == 0) {
+			h = __atomic_exchange_n(&e->hint, ~0ULL, __ATOMIC_ACQ_REL);
+			if (h < e->npages) {
+				w = h / 64;
+				empty = 0;
+			}
+			update(e, 0);
+		}
+	}
+	page_flush(&e->w);
+	stream_begin(&e->s, SEC_END, 0);
+	stream_end(&e->s);
+	if (e->s.err)
+		return e->s.err;
+	/* The push is complete: say so on the urgent channel too. */
+	if (urgent_write(e, &last, 8, NULL, 0) < 0)
+		return stream_fail(&e->s, -EPIPE, "the urgent channel broke");
+	return 0;
+}
+
 /* Stun, last pages, state, END, "OK"/"GO". Returns 0 once "GO" is sent. */
 static int switchover(struct engine *e)
 {
@@ -288,8 +468,25 @@ static int switchover(struct engine *e)
 	} else {
 		set_all(e);
 	}
-	if (send_bitmap(e, count_bits(e->bitmap, e->npages)) < 0)
+	if (e->postcopy) {
+		/* The destination drops what it holds of these pages; they
+		 * come on demand or in the push after it runs. */
+		if (send_discard(e) < 0)
+			goto out;
+		stream_begin(&e->s, SEC_POSTCOPY, 0);
+		if (stream_end(&e->s) < 0)
+			goto out;
+		/* Serve faults from here on: loading the vCPU state on the
+		 * destination already touches guest pages. */
+		r = pthread_create(&e->req_thread, NULL, request_thread, e);
+		if (r) {
+			stream_fail(&e->s, -r, "cannot start the post-copy request thread");
+			goto out;
+		}
+		e->req_started = 1;
+	} else if (send_bitmap(e, count_bits(e->bitmap, e->npages)) < 0) {
 		goto out;
+	}
 	if (e->s.t->ops->write_all(e->s.t, mt.data, mt.len) < 0) {
 		stream_fail(&e->s, -EPIPE, "the connection broke sending the device state");
 		goto out;
@@ -349,8 +546,21 @@ static int migrate(struct engine *e)
 	pthread_mutex_unlock(&m->lock);
 	if (e->s.err)
 		return e->s.err;
-	if (m->p.strategy == MIG_PRECOPY && precopy(e) < 0)
+	if (m->p.strategy == MIG_POSTCOPY || m->p.strategy == MIG_HYBRID) {
+		/* The urgent channel: a second connection to the same listener. */
+		e->urgent_fd = tcp_connect(m->p.to, 10000);
+		if (e->urgent_fd < 0)
+			return stream_fail(&e->s, e->urgent_fd, "urgent channel: %s", err_msg());
+		if (write(e->urgent_fd, PC_URGENT_HELLO, 8) != 8)
+			return stream_fail(&e->s, -EPIPE, "urgent channel: cannot write");
+	}
+	if (m->p.strategy == MIG_POSTCOPY) {
+		e->postcopy = 1;
+		set_all(e);
+	} else if ((m->p.strategy == MIG_PRECOPY || m->p.strategy == MIG_HYBRID) &&
+		   precopy(e) < 0) {
 		return e->s.err;
+	}
 	if (switchover(e) < 0)
 		return e->s.err;
 	r = read_reply(fd, rn, sizeof(rn), RUN_TIMEOUT_MS);
@@ -362,8 +572,23 @@ static int migrate(struct engine *e)
 	pthread_mutex_lock(&m->lock);
 	m->st.downtime_ms = (double)ns / 1e6 - e->t_stun;
 	m->st.stun_ms = now_ms() - e->t_stun;
+	if (e->postcopy) {
+		m->st.state = MIG_POSTCOPY_ACTIVE;
+		m->st.postcopy = 1;
+	}
 	pthread_mutex_unlock(&m->lock);
-	return 0;
+	if (!e->postcopy)
+		return 0;
+	/* The destination runs the VM: push the rest while faults are served. */
+	r = postcopy_push(e);
+	if (r < 0)	/* the request thread may wait on a dead link: wake it */
+		shutdown(e->urgent_fd, SHUT_RDWR);
+	pthread_join(e->req_thread, NULL);
+	e->req_started = 0;
+	if (r == 0 && e->req_err)
+		r = stream_fail(&e->s, e->req_err, "the urgent channel broke before the "
+				"destination confirmed every page");
+	return r;
 }
 
 static void *mig_thread(void *arg)
@@ -374,6 +599,9 @@ static void *mig_thread(void *arg)
 
 	e.t0 = now_ms();
 	e.npages = e.vm->mem.size / MEM_PAGE_SIZE;
+	e.urgent_fd = -1;
+	e.hint = ~0ULL;
+	pthread_mutex_init(&e.urgent_lock, NULL);
 	fd_transport_init(&e.ft, -1);
 	stream_init(&e.s, &e.ft.t);
 	e.bitmap = calloc((e.npages + 63) / 64, 8);
@@ -393,6 +621,11 @@ static void *mig_thread(void *arg)
 	m->st.total_ms = now_ms() - e.t0;
 	if (!r) {
 		m->st.state = MIG_COMPLETED;
+	} else if (committed && e.postcopy && m->st.state == MIG_POSTCOPY_ACTIVE) {
+		m->st.state = MIG_UNKNOWN;
+		snprintf(m->st.msg, sizeof(m->st.msg), "post-copy broke: %s; the destination runs "
+			 "the VM but may lack pages that only this VMM holds: it keeps them, "
+			 "stunned, and does not exit", e.s.msg);
 	} else if (committed) {
 		m->st.state = MIG_UNKNOWN;
 		snprintf(m->st.msg, sizeof(m->st.msg), "%s; the VM stays stunned here with all its "
@@ -410,6 +643,12 @@ static void *mig_thread(void *arg)
 	pthread_mutex_unlock(&m->lock);
 	if (r && !committed && e.stunned)
 		m->host->resume(m->host);
+	if (e.req_started) {
+		shutdown(e.urgent_fd, SHUT_RDWR);
+		pthread_join(e.req_thread, NULL);
+	}
+	if (e.urgent_fd >= 0)
+		close(e.urgent_fd);
 	page_writer_free(&e.w);
 	free(e.bitmap);
 	e.s.t = NULL;
@@ -461,6 +700,15 @@ int mig_cancel(struct migration *m)
 	}
 	pthread_mutex_unlock(&m->lock);
 	return r;
+}
+
+int mig_postcopy_now(struct migration *m)
+{
+	if (m->p.strategy != MIG_HYBRID)
+		return err_set(-EINVAL, "only a hybrid migration switches to post-copy (this one is "
+			       "%s)", mig_strategy_name(m->p.strategy));
+	__atomic_store_n(&m->postcopy_req, 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 int mig_running(struct migration *m)

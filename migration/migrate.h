@@ -12,6 +12,13 @@
  *              / measured bandwidth) is under the target; if rounds stop
  *              shrinking, throttle the vCPUs (auto-converge) or give up
  *              rounds at max_iterations and switch over anyway.
+ *   postcopy   ("the CMU method") stun, send only the vCPU and device state,
+ *              let the destination run at once, then serve its page faults
+ *              on an urgent channel while pushing every other page in the
+ *              background, starting after the last faulted page.
+ *   hybrid     pre-copy rounds, then post-copy for what is left: when the
+ *              rounds stop shrinking, at max_iterations, or when asked
+ *              (mig_postcopy_now).
  *
  * Hand-over (every strategy): the source sends END; the destination loads
  * everything and answers "OK"; the source answers "GO" and from then on the
@@ -33,13 +40,14 @@
 
 struct vm;
 
-enum mig_strategy { MIG_STOP_COPY, MIG_PRECOPY };
+enum mig_strategy { MIG_STOP_COPY, MIG_PRECOPY, MIG_POSTCOPY, MIG_HYBRID };
 
 enum mig_state {
 	MIG_NONE,		/* never started */
 	MIG_SETUP,		/* connecting */
 	MIG_ACTIVE,		/* pre-copy rounds, guest running */
 	MIG_SWITCHOVER,		/* guest stunned, last pages and state going out */
+	MIG_POSTCOPY_ACTIVE,	/* the destination runs it; pages on demand + push */
 	MIG_COMPLETED,		/* the destination runs the VM */
 	MIG_FAILED,		/* the VM runs here; msg says why */
 	MIG_CANCELLED,		/* the VM runs here */
@@ -72,6 +80,10 @@ struct mig_status {
 	int converged;			/* pre-copy met the downtime target */
 	double total_ms, downtime_ms, setup_ms, stun_ms;
 	uint32_t compress_switches;
+	/* post-copy, measured by the destination */
+	int postcopy;			/* the switch to post-copy happened */
+	uint64_t faults, pages_demanded, pages_pushed, duplicates;
+	double fault_p50_us, fault_p99_us, fault_max_us, postcopy_ms;
 };
 
 struct mig_host {
@@ -97,6 +109,7 @@ struct migration {
 	int fd;
 	int cancel;
 	int committed;		/* "GO" sent: cancel is too late */
+	int postcopy_req;	/* hybrid: switch to post-copy now (atomic) */
 };
 
 /* mig_parse_*: option values, for the CLI and the API. 0 or -EINVAL + msg. */
@@ -115,6 +128,10 @@ void mig_status(struct migration *m, struct mig_status *out);
 /* mig_cancel(m): stop a migration that has not handed over. Returns 0, or
  * -EBUSY with a message once "GO" is sent. Any thread. */
 int mig_cancel(struct migration *m);
+
+/* mig_postcopy_now(m): a hybrid migration switches to post-copy after the
+ * current batch. -EINVAL with a message for other strategies. */
+int mig_postcopy_now(struct migration *m);
 
 /* mig_running(m): the thread has not finished. */
 int mig_running(struct migration *m);

@@ -11,6 +11,7 @@
 #include "../vmm/vcpu.h"
 #include "../vmm/vm.h"
 #include "pages.h"
+#include "postcopy.h"
 #include "proto.h"
 #include "snapshot.h"
 
@@ -127,6 +128,7 @@ int snapshot_open_fd(struct snap_reader *r, int fd, const char *name, struct sna
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
+	r->listen_fd = -1;
 	fd_transport_init(&r->ft, r->fd);
 	stream_init(&r->s, &r->ft.t);
 	if (snapshot_read_config(&r->s, cfg) < 0) {
@@ -192,6 +194,27 @@ int snapshot_load(struct snap_reader *r, struct vm *vm, struct devices *ds)
 		case SEC_PAGES:
 			pages_load(s, &vm->mem, &r->pages);
 			break;
+		case SEC_DISCARD: {
+			uint32_t n = stream_get_u32(s);
+
+			for (uint32_t i = 0; i < n && !s->err; i++) {
+				uint64_t first = stream_get_u64(s), cnt = stream_get_u64(s);
+
+				if (!s->err && pc_discard(&vm->mem, first, cnt) < 0)
+					stream_fail(s, -EINVAL, "%s", err_msg());
+			}
+			if (!s->err && stream_left(s))
+				stream_fail(s, -EINVAL, "DISCARD section: bytes left over");
+			break;
+		}
+		case SEC_POSTCOPY:
+			r->postcopy = 1;
+			if (!r->on_postcopy) {
+				stream_fail(s, -EINVAL, "post-copy stream, but this is not a migration");
+			} else if ((ret = r->on_postcopy(r, r->on_postcopy_arg)) < 0) {
+				stream_fail(s, ret, "%s", err_msg());
+			}
+			break;
 		default:
 			if (!(flags & SECTION_OPTIONAL))
 				stream_fail(s, -EINVAL, "unknown mandatory section type %u", type);
@@ -219,5 +242,7 @@ void snapshot_close(struct snap_reader *r)
 	stream_free(&r->s);
 	if (r->fd >= 0)
 		close(r->fd);
-	r->fd = -1;
+	if (r->listen_fd >= 0)
+		close(r->listen_fd);
+	r->fd = r->listen_fd = -1;
 }

@@ -48,6 +48,12 @@ struct snap_reader {
 	struct fd_transport ft;
 	struct stream s;
 	struct page_stats pages;	/* PAGES sections loaded (migration) */
+	int postcopy;			/* a POSTCOPY section: RAM follows on demand */
+	int listen_fd;			/* incoming migration: for the urgent channel */
+	/* Called at the POSTCOPY section, before any state that follows it is
+	 * loaded; returns 0 or -errno with a message. */
+	int (*on_postcopy)(struct snap_reader *r, void *arg);
+	void *on_postcopy_arg;
 };
 
 /* snapshot_read_config(s, cfg): the header and the CONFIG section, checked

@@ -5,24 +5,28 @@
 #   - the plain TCP ceiling between the two namespace hosts;
 #   - engine: pre-copy and stop-copy downtime of an idle 1 GiB micro guest,
 #     and stop-copy throughput of a full 1 GiB guest against the TCP ceiling;
-#   - Linux guest, 512 MiB, dirtier over 256 MiB at several rates: our
-#     pre-copy against QEMU's pre-copy (defaults, downtime-limit 300 ms) in
-#     the same lab, downtime and total time, and the ratio.
+#   - engine post-copy of the idle guest: downtime, fault latency;
+#   - Linux guest, 512 MiB, dirtier over 256 MiB at several rates (0 = flat
+#     out): our pre-copy, post-copy and hybrid against QEMU's pre-copy and
+#     postcopy-ram (defaults, downtime-limit 300 ms) in the same lab:
+#     downtime, total time, the ratio, and whether the guest verified its
+#     memory on the destination.
 # Lab times are emulation times: compare within one run only.
 #
 #   scripts/bench-migrate.sh [BUILD_DIR] [RUNS] [RATES]   (make bench-migrate)
 set -euo pipefail
-B=${1:-build} runs=${2:-3} rates=${3:-"0 20 50"}
+B=${1:-build} runs=${2:-3} rates=${3:-"5 0"}
 cd "$(dirname "$0")/.."
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+results=${RESULTS:-$B/bench-migrate-$(date +%Y%m%d-%H%M%S).txt}
+out=$results
 scripts/lab.sh --build "$B" --with-qemu --timeout 3000 scripts/bench-migrate-lab.sh "$runs" "$rates" |
 	tr -d '\r' | grep -E '^(RESULT|CHECK)' > "$out" || true
 grep -q '^RESULT' "$out" || { echo "bench-migrate: the lab produced no results" >&2; exit 1; }
 
 field() {	# field CASE KEY -> one value per successful run
 	grep "^RESULT $1 " "$out" | grep -v '"error"' | grep -v 'did-not-converge' |
-		grep -v '"state":"failed"' | grep -o "\"$2\":[0-9.e+-]*" | cut -d: -f2 || true
+		grep -v '"state":"failed"' | grep -v '"status":"failed"' |
+		grep -o "\"$2\":[0-9.e+-]*" | cut -d: -f2 || true
 }
 stats() {	# stats CASE KEY -> "median min max" (or "- - -")
 	field "$1" "$2" | sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "- - -"; exit}
@@ -36,30 +40,40 @@ echo "Migration between two namespace hosts in the lab (QEMU TCG + nested SVM), 
 echo
 read -r tcp _ _ <<< "$(stats tcp bandwidth_mbps)"
 echo "TCP ceiling (1 GiB, one stream): $tcp Mbit/s"
-printf '%-24s %24s %22s %12s %6s\n' "engine (micro, 1 GiB)" "downtime ms med/min/max" "total ms med" "Mbit/s med" "ok"
-for c in micro-idle-precopy micro-idle-stop-copy micro-full-raw; do
+printf '%-24s %26s %14s %12s %6s\n' "engine (micro, 1 GiB)" "downtime ms med/min/max" "total ms med" "Mbit/s med" "ok"
+for c in micro-idle-precopy micro-idle-stop-copy micro-idle-postcopy micro-full-raw; do
 	read -r d dmin dmax <<< "$(stats $c downtime_ms)"
 	read -r t _ _ <<< "$(stats $c total_ms)"
 	read -r bw _ _ <<< "$(stats $c bandwidth_mbps)"
-	printf '%-24s %24s %22s %12s %6s\n' "$c" "$d / $dmin / $dmax" "$t" "$bw" "$(runs_ok $c)/$runs"
+	printf '%-24s %26s %14s %12s %6s\n' "$c" "$d / $dmin / $dmax" "$t" "$bw" "$(runs_ok $c)/$runs"
 	[ "$c" = micro-full-raw ] && fullbw=$bw
 done
 echo "engine throughput / TCP ceiling: $(ratio "${fullbw:--}" "$tcp")"
+read -r p50 _ _ <<< "$(stats micro-idle-postcopy p50)"
+read -r pms _ _ <<< "$(stats micro-idle-postcopy postcopy_ms)"
+echo "micro post-copy: fault latency p50 $p50 us (median of runs), post-copy phase $pms ms"
 echo
-echo "Linux guest, 512 MiB, dirtier over 256 MiB; pre-copy, ours vs QEMU (downtime-limit 300 ms)"
-printf '%-10s %26s %26s %10s %14s %14s\n' "dirty MB/s" "vmm downtime med/min/max" "qemu downtime med/min/max" "ratio" "vmm total ms" "qemu total ms"
+echo "Linux guest, 512 MiB, dirtier over 256 MiB (rate 0 = flat out); ours vs QEMU, same lab"
+printf '%-6s %-9s %24s %24s %7s %13s %13s\n' "MB/s" "strategy" "vmm downtime med/min/max" \
+	"qemu downtime med/min/max" "ratio" "vmm total ms" "qemu total ms"
 for r in $rates; do
-	read -r d dmin dmax <<< "$(stats linux-$r-vmm downtime_ms)"
-	read -r q qmin qmax <<< "$(stats linux-$r-qemu downtime_ms)"
-	read -r t _ _ <<< "$(stats linux-$r-vmm total_ms)"
-	read -r qt _ _ <<< "$(stats linux-$r-qemu total_ms)"
-	printf '%-10s %26s %26s %10s %14s %14s\n' "$r" "$d / $dmin / $dmax" "$q / $qmin / $qmax" \
-		"$(ratio "$d" "$q")" "$t ($(runs_ok linux-$r-vmm)/$runs)" "$qt ($(runs_ok linux-$r-qemu)/$runs)"
+	for s in precopy postcopy hybrid; do
+		read -r d dmin dmax <<< "$(stats linux-$r-$s-vmm downtime_ms)"
+		read -r q qmin qmax <<< "$(stats linux-$r-$s-qemu downtime_ms)"
+		read -r t _ _ <<< "$(stats linux-$r-$s-vmm total_ms)"
+		read -r qt _ _ <<< "$(stats linux-$r-$s-qemu total_ms)"
+		qok="$(runs_ok linux-$r-$s-qemu)/$runs"
+		[ $s = hybrid ] && qok="n/a"
+		printf '%-6s %-9s %24s %24s %7s %13s %13s\n' "$r" "$s" "$d / $dmin / $dmax" \
+			"$q / $qmin / $qmax" "$(ratio "$d" "$q")" "$t ($(runs_ok linux-$r-$s-vmm)/$runs)" \
+			"$qt ($qok)"
+	done
 done
 echo
 nc=$(grep -c 'did-not-converge' "$out" || true)
-[ "$nc" -gt 0 ] && echo "QEMU runs that did not converge in 90 s (cancelled): $nc" \
-	"($(grep 'did-not-converge' "$out" | awk '{print $2}' | sort | uniq -c | tr '\n' ' '))"
+[ "$nc" -gt 0 ] && echo "QEMU runs that did not finish in 60 s (cancelled):" \
+	"$(grep 'did-not-converge' "$out" | awk '{print $2}' | sort | uniq -c | tr '\n' ' ')"
 bad=$(grep '^CHECK' "$out" | grep -vc ' ok$' || true)
 echo "guest checks after migration: $(grep -c '^CHECK.* ok$' "$out" || true) ok, $bad not ok"
 grep '^CHECK' "$out" | grep -v ' ok$' || true
+echo "raw results: $results"

@@ -403,6 +403,182 @@ static void test_linux_ping_pong(void)
 	hosts_down();
 }
 
+/* The number after "key": in a JSON line, or -1. */
+static double json_num(const char *out, const char *key)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	p = strstr(out, k);
+	return p ? atof(p + strlen(k)) : -1;
+}
+
+/* Post-copy of the micro dirtier rewriting all of its 64 MiB flat out: it
+ * runs on B at once, its checks pass, and every page arrived exactly once
+ * (demanded or pushed; a page that came both ways is counted apart). */
+static void test_micro_postcopy(void)
+{
+	struct proc a, b;
+	struct proc_result r;
+	long at;
+
+	if (!hosts_up())
+		return;
+	CU_ASSERT_FATAL(spawn_micro("hostA", "64M", SOCK_A, &a) == 0);
+	CU_ASSERT_FATAL(spawn_receiver("hostB", "10.9.0.2:7020", SOCK_B, &b) == 0);
+	CU_ASSERT_EQUAL(migrate(SOCK_A, "10.9.0.2:7020", "postcopy", &r), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"postcopy\":true"));
+	for (const char *k = "faults\0fault_latency_us\0pages_demanded\0pages_pushed\0postcopy_ms\0";
+	     *k; k += strlen(k) + 1) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "\"%s\":", k);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.out, key));
+	}
+	CU_ASSERT(json_num(r.out, "faults") > 0);
+	CU_ASSERT_EQUAL(json_num(r.out, "pages_demanded") + json_num(r.out, "pages_pushed"),
+			json_num(r.out, "ram_pages"));
+	if (json_num(r.out, "pages_demanded") + json_num(r.out, "pages_pushed") !=
+	    json_num(r.out, "ram_pages"))
+		h_dump("post-copy accounting", &r);
+	h_free(&r);
+	handed_over(&a, &b, "10.9.0.2:7020");
+	at = h_wait_for(&b, "post-copy complete", 0, 60);
+	CU_ASSERT(at > 0);
+	CU_ASSERT(h_wait_for(&b, "PASS", at > 0 ? (size_t)at : 0, 60) > 0);
+	quit(SOCK_B, &b);
+	CU_ASSERT_EQUAL(b.r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(b.r.out, "FAIL"));
+	if (b.r.status || strstr(b.r.out, "FAIL"))
+		h_dump("post-copy on B", &b.r);
+	h_free(&b.r);
+	hosts_down();
+}
+
+/* Hybrid on the same guest, told to switch: a slow first round (4 MiB/s
+ * raw) and `vmm ctl migrate-postcopy` one second in; what was not sent yet
+ * comes by post-copy. */
+static void test_micro_hybrid(void)
+{
+	struct proc a, b, m;
+	struct proc_result r;
+	long at;
+
+	if (!hosts_up())
+		return;
+	CU_ASSERT_FATAL(spawn_micro("hostA", "64M", SOCK_A, &a) == 0);
+	CU_ASSERT_FATAL(spawn_receiver("hostB", "10.9.0.2:7021", SOCK_B, &b) == 0);
+	CU_ASSERT_FATAL(h_spawn((char *[]){ V, "migrate", "--api", SOCK_A, "--to", "10.9.0.2:7021",
+					    "--strategy", "hybrid", "--max-bandwidth", "4M",
+					    "--compress", "none", "--json", NULL }, &m) == 0);
+	sleep(1);
+	h_run((char *[]){ V, "ctl", "--api", SOCK_A, "migrate-postcopy", NULL }, NULL, NULL, 30, &r);
+	CU_ASSERT_EQUAL(r.status, 0);
+	h_free(&r);
+	h_finish(&m, 120);
+	CU_ASSERT_EQUAL(m.r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(m.r.out, "\"postcopy\":true"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m.r.out, "asked to switch"));
+	if (m.r.status || !strstr(m.r.out, "\"postcopy\":true"))
+		h_dump("hybrid", &m.r);
+	h_free(&m.r);
+	handed_over(&a, &b, "10.9.0.2:7021");
+	at = h_wait_for(&b, "post-copy complete", 0, 60);
+	CU_ASSERT(h_wait_for(&b, "PASS", at > 0 ? (size_t)at : 0, 60) > 0);
+	quit(SOCK_B, &b);
+	CU_ASSERT_EQUAL(b.r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(b.r.out, "FAIL"));
+	h_free(&b.r);
+	hosts_down();
+}
+
+/* Kill the destination in the middle of post-copy: the source says what
+ * state the VM is in and keeps its memory (it stays up). */
+static void test_postcopy_destination_killed(void)
+{
+	struct proc a, b;
+	struct proc_result r;
+
+	if (!hosts_up())
+		return;
+	CU_ASSERT_FATAL(spawn_micro("hostA", "64M", SOCK_A, &a) == 0);
+	CU_ASSERT_FATAL(spawn_receiver("hostB", "10.9.0.2:7022", SOCK_B, &b) == 0);
+	{
+		struct proc m;
+
+		/* A slow push (4 MiB/s raw: 16 s) so that it is still going. */
+		CU_ASSERT_FATAL(h_spawn((char *[]){ V, "migrate", "--api", SOCK_A, "--to",
+						    "10.9.0.2:7022", "--strategy", "postcopy",
+						    "--max-bandwidth", "4M", "--compress", "none",
+						    NULL }, &m) == 0);
+		CU_ASSERT(h_wait_for(&b, "the VM runs here", 0, 60) > 0);
+		sleep(2);
+		kill(b.pid, SIGKILL);
+		h_finish(&m, 90);
+		CU_ASSERT_EQUAL(m.r.status, 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(m.r.out, "post-copy broke"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(m.r.out, "keeps them"));
+		if (m.r.status != 1 || !strstr(m.r.out, "keeps them"))
+			h_dump("migrate, destination killed in post-copy", &m.r);
+		h_free(&m.r);
+	}
+	h_finish(&b, 10);
+	h_free(&b.r);
+	/* The source VMM is still there, holding the memory. */
+	h_run((char *[]){ V, "ctl", "--api", SOCK_A, "migrate-status", NULL }, NULL, NULL, 30, &r);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "state: unknown"));
+	h_free(&r);
+	quit(SOCK_A, &a);
+	h_free(&a.r);
+	hosts_down();
+}
+
+static void test_linux_postcopy(const char *strategy, const char *port)
+{
+	struct proc a, b;
+	struct proc_result r;
+	char to[32];
+	long at;
+
+	if (!h_need_kvm("migrate suite", 1) || !hosts_up())
+		return;
+	snprintf(to, sizeof(to), "10.9.0.2:%s", port);
+	/* The dirtier flat out over 256 MiB. */
+	CU_ASSERT_FATAL(spawn_linux("512M", "1", "workload=dirtier dirty_mib=256 dirty_rate=0 "
+				    "verify_s=3 heartbeat_ms=500", NULL, &a) == 0);
+	CU_ASSERT_FATAL(h_wait_for(&a, "VERIFY OK", 0, 240) > 0);
+	CU_ASSERT_FATAL(spawn_receiver("hostB", to, SOCK_B, &b) == 0);
+	/* Hybrid: a 1 ms target after two rounds cannot be met against this
+	 * dirtier, so it must finish by post-copy. */
+	h_run((char *[]){ V, "migrate", "--api", SOCK_A, "--to", to, "--strategy", (char *)strategy,
+			  "--downtime-ms", "1", "--max-iterations", "2", "--json", NULL }, NULL,
+	      NULL, 300, &r);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"postcopy\":true"));
+	if (r.status)
+		h_dump("migrate", &r);
+	h_free(&r);
+	handed_over(&a, &b, to);
+	at = h_wait_for(&b, "the VM runs here", 0, 5);
+	CU_ASSERT(h_wait_for(&b, "HB ", at > 0 ? (size_t)at : 0, 60) > 0);
+	CU_ASSERT(h_wait_for(&b, "post-copy complete", 0, 120) > 0);
+	CU_ASSERT(h_wait_for(&b, "VERIFY OK", at > 0 ? (size_t)at : 0, 120) > 0);
+	linux_done(&b, SOCK_B, strategy);
+	hosts_down();
+}
+
+static void test_linux_postcopy_dirtier(void)
+{
+	test_linux_postcopy("postcopy", "7023");
+}
+
+static void test_linux_hybrid_dirtier(void)
+{
+	test_linux_postcopy("hybrid", "7024");
+}
+
 int suite_migrate(void)
 {
 	static const struct itest t[] = {
@@ -418,6 +594,14 @@ int suite_migrate(void)
 		  test_linux_devices_2cpus },
 		{ "Linux: ping-pong, 10 precopy migrations, every VERIFY OK",
 		  test_linux_ping_pong },
+		{ "micro dirtier flat out: postcopy, every page once", test_micro_postcopy },
+		{ "micro dirtier: hybrid told to switch to post-copy", test_micro_hybrid },
+		{ "destination killed in post-copy: the source keeps the memory",
+		  test_postcopy_destination_killed },
+		{ "Linux: postcopy, dirtier flat out over 256 MiB, VERIFY OK on B",
+		  test_linux_postcopy_dirtier },
+		{ "Linux: hybrid, dirtier flat out over 256 MiB, VERIFY OK on B",
+		  test_linux_hybrid_dirtier },
 		{ 0 }
 	};
 	return add_isuite("migrate", t);

@@ -1,12 +1,15 @@
 /* qmp: a small QMP client to drive QEMU, the reference peer, in the same
  * benchmarks as our VMM (QEMU speaks JSON lines on a unix socket).
  *
- *   qmp SOCKET migrate URI [DOWNTIME_MS] [TIMEOUT_S] [CAPS]
+ *   qmp SOCKET migrate URI [DOWNTIME_MS] [TIMEOUT_S] [CAPS] [POSTCOPY_AFTER_MS]
  *       set downtime-limit, enable CAPS (comma list, e.g. postcopy-ram), start
  *       the migration, poll query-migrate until it ends, and print one JSON
  *       line: status, total_ms, downtime_ms, bytes, iterations (dirty syncs).
- *       If it has not finished in TIMEOUT_S (default 120) it is cancelled
- *       and reported as "did-not-converge".
+ *       With POSTCOPY_AFTER_MS, migrate-start-postcopy that long after the
+ *       start. If it has not finished in TIMEOUT_S (default 120) it is
+ *       cancelled and reported as "did-not-converge".
+ *   qmp SOCKET incoming URI [CAPS]
+ *       on a destination started with -incoming defer: enable CAPS, listen.
  *   qmp SOCKET stop | cont | quit | postcopy   (migrate-start-postcopy) */
 #include <json-c/json.h>
 #include <poll.h>
@@ -103,6 +106,26 @@ int main(int argc, char **argv)
 		json_object_put(cmd("{\"execute\":\"%s\"}", argv[2]));
 		return 0;
 	}
+	if (!strcmp(argv[2], "incoming") && argc >= 4) {
+		if (argc > 4 && argv[4][0]) {
+			char caps[512] = "", *tok, *save, c[128];
+
+			for (tok = strtok_r(argv[4], ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				snprintf(c, sizeof(c), "%s{\"capability\":\"%s\",\"state\":true}",
+					 caps[0] ? "," : "", tok);
+				strncat(caps, c, sizeof(caps) - strlen(caps) - 1);
+			}
+			json_object_put(cmd("{\"execute\":\"migrate-set-capabilities\",\"arguments\":"
+					    "{\"capabilities\":[%s]}}", caps));
+		}
+		r = cmd("{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"%s\"}}", argv[3]);
+		if (!r || json_object_object_get_ex(r, "error", NULL)) {
+			fprintf(stderr, "qmp: migrate-incoming: %s\n", r ? json_object_to_json_string(r) : "no reply");
+			return 1;
+		}
+		json_object_put(r);
+		return 0;
+	}
 	if (!strcmp(argv[2], "postcopy")) {
 		json_object_put(cmd("{\"execute\":\"migrate-start-postcopy\"}%s", ""));
 		return 0;
@@ -134,9 +157,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		json_object_put(r);
+		int pc_after = argc > 7 ? atoi(argv[7]) : -1;
+
 		for (;;) {
 			struct timespec ts = { 0, 50 * 1000000L };
 			json_object *st;
+
+			if (pc_after >= 0 && now_ms() - t0 >= pc_after) {
+				json_object_put(cmd("{\"execute\":\"migrate-start-postcopy\"}%s", ""));
+				pc_after = -1;
+			}
 
 			r = cmd("{\"execute\":\"query-migrate\"}%s", "");
 			if (!r)

@@ -1,0 +1,102 @@
+/* postcopy: "the CMU method" - move the descriptor, page in over the network.
+ * The destination runs the VM before its memory has arrived; guest RAM is
+ * registered with userfaultfd (missing mode), so the first touch of a page
+ * that is not here yet - by a vCPU inside KVM or by device emulation - blocks
+ * that thread and reports a fault.
+ *
+ * Two connections: the main one carries the bulk push (PAGES sections, then
+ * END), the urgent one carries requests (destination -> source) and demanded
+ * pages (source -> destination), so a fault is never queued behind megabytes
+ * of bulk pages. On the destination:
+ *
+ *   fault thread   reads faults, asks for each missing page once on the
+ *                  urgent channel, installs replies with UFFDIO_COPY (or
+ *                  UFFDIO_ZEROPAGE), and times every fault;
+ *   bulk thread    reads the pushed batches, installs them in runs of up to
+ *                  16 pages (UFFDIO_COPY is much cheaper per page in runs).
+ *
+ * Registration happens when the stream says POSTCOPY, before the device and
+ * vCPU state are loaded, and the fault thread runs from then on.
+ *
+ * Neither thread touches guest memory directly (a write to a missing page
+ * would block on the fault thread itself); every install is atomic in the
+ * kernel, and one that finds the page present (EEXIST: pushed and demanded
+ * at once) is counted as a duplicate and ignored: no double install, no lost
+ * page. When the bulk stream ends and the source says it has sent its last
+ * demanded page, every page is here: the registration is dropped and the
+ * fault statistics go back to the source on the urgent channel.
+ *
+ * Wire formats (little-endian):
+ *   request   dest -> src: u32 kind (PC_REQ_PAGE | PC_REQ_STATS), u32 len,
+ *             u64 gpa (PAGE) / then len bytes of struct pc_stats (STATS)
+ *   reply     src -> dest: u64 gpa | encoding (PAGE_ZERO, PAGE_RAW + 4096
+ *             bytes), or PC_LAST_REPLY when the source has no more. */
+#ifndef MIGRATION_POSTCOPY_H
+#define MIGRATION_POSTCOPY_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include "../vmm/mem.h"
+
+struct stream;
+
+#define PC_URGENT_HELLO	"VMMURGNT"	/* first 8 bytes on the urgent channel */
+#define PC_REQ_PAGE	1u
+#define PC_REQ_STATS	2u
+#define PC_LAST_REPLY	(~0ULL)
+
+/* What the destination measured, sent back to the source at the end. */
+struct pc_stats {
+	uint64_t faults;		/* distinct pages faulted on */
+	uint64_t pages_demanded;	/* installed from the urgent channel */
+	uint64_t pages_pushed;		/* installed from the bulk stream */
+	uint64_t duplicates;		/* arrived when already present */
+	double fault_p50_us, fault_p99_us, fault_max_us;
+	double postcopy_ms;		/* vCPUs running to the last page */
+};
+
+struct pc_dst {
+	struct mem *m;
+	int uffd;
+	int urgent_fd;
+	int bulk_fd;			/* the main connection */
+	struct stream *bulk;		/* the main stream, after END */
+	pthread_t fault_thread, bulk_thread;
+	int fault_started, bulk_started;
+	int bulk_done;			/* atomic: the bulk stream ended */
+	int stop_fd;			/* eventfd: tells the fault thread to leave */
+	pthread_mutex_t lock;		/* guards st, lat, failed */
+	struct pc_stats st;
+	double *lat_us;			/* per fault, for percentiles */
+	uint64_t nlat, cap_lat;
+	uint8_t *requested;		/* per page: asked for (fault thread only) */
+	double t0;
+	int failed;
+	char msg[256];
+};
+
+/* pc_dst_prepare(pc, m, urgent_fd, bulk_fd, bulk): register guest RAM with
+ * userfaultfd. Pages the source will send must be absent: the stream's
+ * DISCARD sections did that. Returns 0 or -errno with a message. Before the
+ * vCPUs start. */
+int pc_dst_prepare(struct pc_dst *pc, struct mem *m, int urgent_fd, int bulk_fd,
+		   struct stream *bulk);
+
+/* pc_dst_start_faults(pc): start the fault thread, at once after
+ * pc_dst_prepare: loading the vCPU state already touches guest memory (KVM
+ * maps the kvmclock page when its MSR is set), and such a touch must fetch
+ * the page, not create an empty one. pc_dst_start_bulk(pc): start the bulk
+ * thread once the main connection is free (after the hand-over). */
+int pc_dst_start_faults(struct pc_dst *pc);
+int pc_dst_start_bulk(struct pc_dst *pc);
+
+/* pc_dst_finish(pc): wait for the threads (stopping them if the VM ended
+ * first) and release everything. */
+void pc_dst_finish(struct pc_dst *pc);
+
+/* pc_discard(m, first_page, npages): drop pages the destination holds from
+ * pre-copy rounds but which changed since (MADV_DONTNEED), so that they
+ * fault and come fresh. Returns 0 or -errno with a message. */
+int pc_discard(struct mem *m, uint64_t first_page, uint64_t npages);
+
+#endif
