@@ -225,11 +225,19 @@ static int precopy(struct engine *e)
 		m->st.expected_downtime_ms = bw > 0 ? dirty * bytes_per_page / bw : 0;
 		pthread_mutex_unlock(&m->lock);
 		t_sync = t;
+		/* Under the target: switch over, unless another round is cheap
+		 * and still shrinks the set by a fifth - each such round cuts the
+		 * downtime further for little total time. */
 		if (bw > 0 && dirty * bytes_per_page / bw <= m->p.downtime_ms) {
-			pthread_mutex_lock(&m->lock);
-			m->st.converged = 1;
-			pthread_mutex_unlock(&m->lock);
-			return 0;
+			if (!(prev_dirty != ~0ULL && dirty * 5 < prev_dirty * 4 && dirty > 16 &&
+			      round + 1 < m->p.max_iterations)) {
+				pthread_mutex_lock(&m->lock);
+				m->st.converged = 1;
+				pthread_mutex_unlock(&m->lock);
+				return 0;
+			}
+			prev_dirty = dirty;
+			continue;
 		}
 		stuck = prev_dirty != ~0ULL && dirty * 10 > prev_dirty * 9 ? stuck + 1 : 0;
 		/* Hybrid: what pre-copy cannot finish, post-copy does. */
@@ -299,23 +307,34 @@ static int read_reply(int fd, void *buf, size_t n, int timeout_ms)
 	return 0;
 }
 
-/* Post-copy: the runs of pages the destination must drop and fetch anew. */
+/* Post-copy: the runs of pages the destination must drop and fetch anew
+ * (pages it got in pre-copy rounds that changed since). A destination that
+ * got no page yet has nothing to drop. */
 static int send_discard(struct engine *e)
 {
 	uint64_t i = 0, n = 0;
 
+	if (e->w.st.pages == 0)
+		return 0;
 	stream_begin(&e->s, SEC_DISCARD, 0);
 	stream_put_u32(&e->s, 0);
 	while (i < e->npages && !e->s.err) {
 		uint64_t start;
 
+		/* whole empty words at a time */
+		while (i < e->npages && !(i % 64) && !e->bitmap[i / 64])
+			i += 64;
 		while (i < e->npages && !bitmap_test(e->bitmap, i))
 			i++;
-		if (i == e->npages)
+		if (i >= e->npages)
 			break;
 		start = i;
+		while (i < e->npages && !(i % 64) && e->bitmap[i / 64] == ~0ULL)
+			i += 64;
 		while (i < e->npages && bitmap_test(e->bitmap, i))
 			i++;
+		if (i > e->npages)
+			i = e->npages;
 		stream_put_u64(&e->s, start);
 		stream_put_u64(&e->s, i - start);
 		if (++n == 65536) {	/* 1 MiB sections */

@@ -17,19 +17,28 @@ start=$(date +%s)
 } 2>&1 | grep -a -E 'READY|VERIFY|HB [0-9]*[05] |DIRTIER|vmm:|status:'
 echo "$(( $(date +%s) - start )) s in the lab"
 
-step "live migration, stop-and-copy: the dirtier guest moves from host A to host B"
+step "live migration: the dirtier guest moves A -> B -> A -> B -> A, one strategy each time"
 sh /lab/hosts-lab.sh up
 ip() { /usr/sbin/ip "$@"; }
-ip netns exec hostB vmm receive --listen 10.9.0.2:7001 --api /tmp/b.sock > /tmp/b.out 2>&1 &
 ip netns exec hostA vmm run --kernel /guest/bzImage --initrd /guest/initrd --cpus 2 --memory 256M \
-	--api /tmp/a.sock --cmdline "console=ttyS0 panic=-1 quiet workload=dirtier dirty_mib=32 verify_s=2" \
-	> /tmp/a.out 2>&1 &
-i=0; while ! grep -q 'VERIFY OK' /tmp/a.out 2>/dev/null && [ $i -lt 300 ]; do sleep 0.2; i=$((i+1)); done
-echo "on host A: $(grep -a -m1 READY /tmp/a.out)"
-vmm migrate --api /tmp/a.sock --to 10.9.0.2:7001
-sleep 6
-echo "host A: $(tail -n1 /tmp/a.out)"
-echo "host B: $(grep -a -E 'runs here|VERIFY' /tmp/b.out | tail -n2 | tr '\n' ' ')"
-vmm ctl --api /tmp/b.sock quit > /dev/null
+	--api /tmp/m0.sock --cmdline "console=ttyS0 panic=-1 quiet workload=dirtier dirty_mib=32 verify_s=2" \
+	> /tmp/m0.out 2>&1 &
+i=0; while ! grep -q 'VERIFY OK' /tmp/m0.out 2>/dev/null && [ $i -lt 300 ]; do sleep 0.2; i=$((i+1)); done
+echo "on host A: $(grep -a -m1 READY /tmp/m0.out)"
+printf '%-10s %-8s %12s %10s %10s  %s\n' strategy "to" "downtime ms" "total ms" "MiB sent" "guest after the move"
+n=0
+for strategy in stop-copy precopy postcopy hybrid; do
+	n=$((n + 1))
+	if [ $((n % 2)) = 1 ]; then host=hostB addr=10.9.0.2; else host=hostA addr=10.9.0.1; fi
+	ip netns exec $host vmm receive --listen $addr:$((7000 + n)) --api /tmp/m$n.sock > /tmp/m$n.out 2>&1 &
+	i=0; while ! grep -q waiting /tmp/m$n.out 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+	j=$(vmm migrate --api /tmp/m$((n - 1)).sock --to $addr:$((7000 + n)) --strategy $strategy --json)
+	i=0; while ! grep -q 'VERIFY' /tmp/m$n.out 2>/dev/null && [ $i -lt 300 ]; do sleep 0.2; i=$((i+1)); done
+	num() { echo "$j" | grep -o "\"$1\":[0-9.]*" | head -1 | cut -d: -f2; }
+	printf '%-10s %-8s %12.1f %10.0f %10.1f  %s\n' $strategy $host "$(num downtime_ms)" "$(num total_ms)" \
+		"$(awk -v b="$(num bytes_sent)" 'BEGIN {print b / 1048576}')" \
+		"$(grep -a -m1 -o 'VERIFY [A-Z]*' /tmp/m$n.out)"
+done
+vmm ctl --api /tmp/m$n.sock quit > /dev/null
 wait
 sh /lab/hosts-lab.sh down
