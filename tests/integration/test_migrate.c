@@ -355,7 +355,7 @@ static void test_linux_precopy_dirtier(void)
 	hosts_down();
 }
 
-static void test_linux_devices_2cpus(void)
+static void linux_devices_2cpus(const char *strategy)
 {
 	struct proc a, b;
 	struct proc_result r;
@@ -374,7 +374,7 @@ static void test_linux_devices_2cpus(void)
 					    "10.9.0.2:7005", "--api", SOCK_B, "--disk",
 					    "/tmp/itest-mig.img", "--net", "tap=tap0", NULL }, &b) == 0);
 	CU_ASSERT_FATAL(h_wait_for(&b, "waiting", 0, 30) > 0);
-	CU_ASSERT_EQUAL(migrate(SOCK_A, "10.9.0.2:7005", "precopy", &r), 0);
+	CU_ASSERT_EQUAL(migrate(SOCK_A, "10.9.0.2:7005", strategy, &r), 0);
 	h_free(&r);
 	handed_over(&a, &b, "10.9.0.2:7005");
 	at = h_wait_for(&b, "the VM runs here", 0, 5);
@@ -386,6 +386,18 @@ static void test_linux_devices_2cpus(void)
 	linux_done(&b, SOCK_B, "devmix on B");
 	unlink("/tmp/itest-mig.img");
 	hosts_down();
+}
+
+static void test_linux_devices_2cpus(void)
+{
+	linux_devices_2cpus("precopy");
+}
+
+/* Post-copy with devices: the destination's device emulation faults on
+ * pages that are not there yet (rings, buffers) and is served like a vCPU. */
+static void test_linux_devices_2cpus_postcopy(void)
+{
+	linux_devices_2cpus("postcopy");
 }
 
 static void test_linux_ping_pong(void)
@@ -600,6 +612,8 @@ int suite_migrate(void)
 		  test_postcopy_destination_killed },
 		{ "Linux: postcopy, dirtier flat out over 256 MiB, VERIFY OK on B",
 		  test_linux_postcopy_dirtier },
+		{ "Linux: postcopy, 2 vCPUs, disk and NIC keep working after the move",
+		  test_linux_devices_2cpus_postcopy },
 		{ "Linux: hybrid, dirtier flat out over 256 MiB, VERIFY OK on B",
 		  test_linux_hybrid_dirtier },
 		{ 0 }
