@@ -111,8 +111,9 @@ static int install(struct pc_dst *pc, uint8_t *dst, const void *data, uint64_t l
 						 .src = (uint64_t)(uintptr_t)data, .len = len };
 
 			r = ioctl(pc->uffd, UFFDIO_COPY, &c);
-			if (r < 0 && errno == EEXIST && c.copy > 0 && (uint64_t)c.copy < len) {
-				/* part installed: go on after it */
+			/* Part installed (the kernel stopped at a present page
+			 * and says EAGAIN or EEXIST): go on after that part. */
+			if (r < 0 && c.copy > 0 && (uint64_t)c.copy < len) {
 				dst += c.copy;
 				data = (const uint8_t *)data + c.copy;
 				len -= (uint64_t)c.copy;
@@ -122,6 +123,11 @@ static int install(struct pc_dst *pc, uint8_t *dst, const void *data, uint64_t l
 			struct uffdio_zeropage z = { .range = { (uint64_t)(uintptr_t)dst, len } };
 
 			r = ioctl(pc->uffd, UFFDIO_ZEROPAGE, &z);
+			if (r < 0 && z.zeropage > 0 && (uint64_t)z.zeropage < len) {
+				dst += z.zeropage;
+				len -= (uint64_t)z.zeropage;
+				continue;
+			}
 		}
 		if (r == 0)
 			return dups;
