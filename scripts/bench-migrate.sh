@@ -13,14 +13,24 @@
 #     memory on the destination.
 # Lab times are emulation times: compare within one run only.
 #
+# Everything goes into a results folder named by the run,
+# $B/results/migrate-YYYYmmdd-HHMMSS/: raw.txt (one line per run), runs.csv,
+# summary.md (the table below) and downtime.png (gnuplot, log scale).
+# FROM=raw.txt re-summarises an earlier run without the lab.
+#
 #   scripts/bench-migrate.sh [BUILD_DIR] [RUNS] [RATES]   (make bench-migrate)
 set -euo pipefail
 B=${1:-build} runs=${2:-3} rates=${3:-"5 0"}
 cd "$(dirname "$0")/.."
-results=${RESULTS:-$B/bench-migrate-$(date +%Y%m%d-%H%M%S).txt}
-out=$results
-scripts/lab.sh --build "$B" --with-qemu --timeout 3000 scripts/bench-migrate-lab.sh "$runs" "$rates" |
-	tr -d '\r' | grep -E '^(RESULT|CHECK)' > "$out" || true
+dir=$B/results/migrate-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$dir"
+out=$dir/raw.txt
+if [ -n "${FROM:-}" ]; then
+	cp "$FROM" "$out"
+else
+	scripts/lab.sh --build "$B" --with-qemu --timeout 3000 scripts/bench-migrate-lab.sh "$runs" "$rates" |
+		tr -d '\r' | grep -E '^(RESULT|CHECK)' > "$out" || true
+fi
 grep -q '^RESULT' "$out" || { echo "bench-migrate: the lab produced no results" >&2; exit 1; }
 
 field() {	# field CASE KEY -> one value per successful run
@@ -36,6 +46,7 @@ stats() {	# stats CASE KEY -> "median min max" (or "- - -")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 runs_ok() { field "$1" total_ms | wc -l; }
 
+{
 echo "Migration between two namespace hosts in the lab (QEMU TCG + nested SVM), $runs runs each"
 echo
 read -r tcp _ _ <<< "$(stats tcp bandwidth_mbps)"
@@ -76,4 +87,42 @@ nc=$(grep -c 'did-not-converge' "$out" || true)
 bad=$(grep '^CHECK' "$out" | grep -vc ' ok$' || true)
 echo "guest checks after migration: $(grep -c '^CHECK.* ok$' "$out" || true) ok, $bad not ok"
 grep '^CHECK' "$out" | grep -v ' ok$' || true
-echo "raw results: $results"
+} | tee "$dir/summary.md"
+
+# One CSV row per run: case, run, downtime, total time, bytes, state.
+{
+	echo "case,run,downtime_ms,total_ms,bytes_sent,status"
+	grep '^RESULT' "$out" | while read -r _ c n json; do
+		get() { echo "$json" | grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2 | tr -d '"' || true; }
+		b=$(get bytes_sent); [ -n "$b" ] || b=$(get bytes)
+		st=$(get state); [ -n "$st" ] || st=$(get status)
+		echo "$c,$n,$(get downtime_ms),$(get total_ms),$b,$st"
+	done
+} > "$dir/runs.csv"
+
+# Downtime per strategy and dirty rate, ours beside QEMU's, log scale.
+plot=$dir/downtime.dat
+echo "# case vmm qemu" > "$plot"
+for r in $rates; do
+	for s in precopy postcopy hybrid; do
+		read -r d _ _ <<< "$(stats linux-$r-$s-vmm downtime_ms)"
+		read -r q _ _ <<< "$(stats linux-$r-$s-qemu downtime_ms)"
+		echo "\"$s ${r}MB/s\" ${d/-/NaN} ${q/-/NaN}" >> "$plot"
+	done
+done
+if command -v gnuplot > /dev/null; then
+	gnuplot <<GP || echo "bench-migrate: gnuplot failed; the data is in $plot" >&2
+set terminal png size 900,500
+set output "$dir/downtime.png"
+set title "Migration downtime, Linux guest 512 MiB, dirtier on 256 MiB (rate 0 = flat out), lab"
+set ylabel "downtime ms (log)"
+set logscale y
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set xtics rotate by -20
+set key top left
+plot "$plot" using 2:xtic(1) title "vmm", "" using 3 title "QEMU 7.2"
+GP
+fi
+echo "results: $dir (summary.md, runs.csv, downtime.png, raw.txt)"
