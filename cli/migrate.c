@@ -119,7 +119,7 @@ static void progress(json_object *st)
 
 	fprintf(stderr, "\r\033[K%s %s: %5.1f%% of RAM  %7.1f MiB  %6.0f Mbit/s  dirty %5.0f Mbit/s"
 		"  round %.0f  est. downtime %.0f ms%s", str(st, "strategy"), str(st, "state"),
-		done > 999 ? 999 : done, num(st, "bytes_sent") / 1048576, num(st, "bandwidth_mbps"),
+		done > 100 ? 100 : done, num(st, "bytes_sent") / 1048576, num(st, "bandwidth_mbps"),
 		num(st, "dirty_rate_mbps"), it, num(st, "expected_downtime_ms"),
 		num(st, "throttle_pct") > 0 ? "  (throttled)" : "");
 }
