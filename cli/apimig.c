@@ -262,20 +262,22 @@ json_object *apimig_status(struct apimig *m)
 	return api_ok(r);
 }
 
-json_object *apimig_postcopy(struct apimig *m)
+/* A command on the running migration: fn(mig) or the error it left. */
+static json_object *on_running(struct apimig *m, int (*fn)(struct migration *))
 {
 	if (!m->started || !mig_running(&m->mig))
 		return api_error("GenericError", "no migration is running");
-	if (mig_postcopy_now(&m->mig) < 0)
+	if (fn(&m->mig) < 0)
 		return api_error("GenericError", "%s", err_msg());
 	return api_ok(NULL);
 }
 
+json_object *apimig_postcopy(struct apimig *m)
+{
+	return on_running(m, mig_postcopy_now);
+}
+
 json_object *apimig_cancel(struct apimig *m)
 {
-	if (!m->started || !mig_running(&m->mig))
-		return api_error("GenericError", "no migration is running");
-	if (mig_cancel(&m->mig) < 0)
-		return api_error("GenericError", "%s", err_msg());
-	return api_ok(NULL);
+	return on_running(m, mig_cancel);
 }

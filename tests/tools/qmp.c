@@ -72,6 +72,22 @@ static json_object *cmd(const char *fmt, const char *a)
 	return reply();
 }
 
+/* set_caps("a,b"): migrate-set-capabilities with each of them on. */
+static void set_caps(char *list)
+{
+	char caps[512] = "", *tok, *save, c[128];
+
+	if (!list[0])
+		return;
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		snprintf(c, sizeof(c), "%s{\"capability\":\"%s\",\"state\":true}",
+			 caps[0] ? "," : "", tok);
+		strncat(caps, c, sizeof(caps) - strlen(caps) - 1);
+	}
+	json_object_put(cmd("{\"execute\":\"migrate-set-capabilities\",\"arguments\":"
+			    "{\"capabilities\":[%s]}}", caps));
+}
+
 static double get(json_object *o, const char *path)
 {
 	char p[128], *tok, *save;
@@ -107,17 +123,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[2], "incoming") && argc >= 4) {
-		if (argc > 4 && argv[4][0]) {
-			char caps[512] = "", *tok, *save, c[128];
-
-			for (tok = strtok_r(argv[4], ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				snprintf(c, sizeof(c), "%s{\"capability\":\"%s\",\"state\":true}",
-					 caps[0] ? "," : "", tok);
-				strncat(caps, c, sizeof(caps) - strlen(caps) - 1);
-			}
-			json_object_put(cmd("{\"execute\":\"migrate-set-capabilities\",\"arguments\":"
-					    "{\"capabilities\":[%s]}}", caps));
-		}
+		if (argc > 4)
+			set_caps(argv[4]);
 		r = cmd("{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"%s\"}}", argv[3]);
 		if (!r || json_object_object_get_ex(r, "error", NULL)) {
 			fprintf(stderr, "qmp: migrate-incoming: %s\n", r ? json_object_to_json_string(r) : "no reply");
@@ -139,17 +146,8 @@ int main(int argc, char **argv)
 		snprintf(args, sizeof(args), "%s", argc > 4 ? argv[4] : "300");
 		json_object_put(cmd("{\"execute\":\"migrate-set-parameters\",\"arguments\":"
 				    "{\"downtime-limit\":%s}}", args));
-		if (argc > 6 && argv[6][0]) {
-			char caps[512] = "", *tok, *save, c[128];
-
-			for (tok = strtok_r(argv[6], ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				snprintf(c, sizeof(c), "%s{\"capability\":\"%s\",\"state\":true}",
-					 caps[0] ? "," : "", tok);
-				strncat(caps, c, sizeof(caps) - strlen(caps) - 1);
-			}
-			json_object_put(cmd("{\"execute\":\"migrate-set-capabilities\",\"arguments\":"
-					    "{\"capabilities\":[%s]}}", caps));
-		}
+		if (argc > 6)
+			set_caps(argv[6]);
 		r = cmd("{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"%s\"}}", argv[3]);
 		if (!r || json_object_object_get_ex(r, "error", NULL)) {
 			printf("{\"status\":\"failed\",\"error\":%s}\n",
