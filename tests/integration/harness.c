@@ -250,6 +250,21 @@ long h_wait_for(struct proc *p, const char *marker, size_t after, int timeout_s)
 	}
 }
 
+long h_expect(struct proc *p, const char *marker, size_t after, int timeout_s)
+{
+	long at = h_wait_for(p, marker, after, timeout_s);
+	char what[160];
+
+	if (at >= 0)
+		return at;
+	kill(p->pid, SIGKILL);
+	h_finish(p, 10);
+	snprintf(what, sizeof(what), "no \"%s\" within %d s (then killed if still running)",
+		 marker, timeout_s);
+	h_dump(what, &p->r);
+	return -1;
+}
+
 void h_finish(struct proc *p, int timeout_s)
 {
 	double end = now_s() + timeout_s;

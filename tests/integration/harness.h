@@ -43,6 +43,12 @@ int h_send(struct proc *p, const char *text);
  * -1 on timeout or exit. */
 long h_wait_for(struct proc *p, const char *marker, size_t after, int timeout_s);
 
+/* h_expect(p, marker, after, timeout_s): h_wait_for for a marker the test
+ * cannot go on without (use it in CU_ASSERT_FATAL). When the marker does not
+ * come it kills the process, so that an abandoned VM does not load the
+ * tests after it, and prints its output with the marker it missed. */
+long h_expect(struct proc *p, const char *marker, size_t after, int timeout_s);
+
 /* h_finish(p, timeout_s): wait for exit (SIGKILL after timeout_s); fills p->r. */
 void h_finish(struct proc *p, int timeout_s);
 

@@ -63,7 +63,7 @@ static void test_micro_snapshot_restore_twice(void)
 	unlink(SNAP);
 	CU_ASSERT_FATAL(h_spawn((char *[]){ V, "run", "--micro", (char *)h_micro("dirtier.bin"),
 					    "--memory", "32M", "--api", SOCK, NULL }, &p) == 0);
-	CU_ASSERT_FATAL(h_wait_for(&p, "PASS 2\n", 0, 60) > 0);
+	CU_ASSERT_FATAL(h_expect(&p, "PASS 2\n", 0, 60) > 0);
 	CU_ASSERT_EQUAL(ctl(&r, "snapshot", "path=" SNAP), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "zero_pages:"));
 	h_free(&r);
@@ -160,7 +160,7 @@ static void test_api_errors(void)
 		return;
 	CU_ASSERT_FATAL(h_spawn((char *[]){ V, "run", "--micro", (char *)h_micro("dirtier.bin"),
 					    "--memory", "16M", "--api", SOCK, NULL }, &p) == 0);
-	CU_ASSERT_FATAL(h_wait_for(&p, "PASS 1\n", 0, 60) > 0);
+	CU_ASSERT_FATAL(h_expect(&p, "PASS 1\n", 0, 60) > 0);
 	/* Garbage, a bad request and a good one on one connection: each gets
 	 * its answer and the connection carries on. */
 	raw("{not json\n{\"execute\": 5}\n{\"execute\": \"status\"}\n", reply, sizeof(reply));
@@ -225,7 +225,7 @@ static void linux_round(int with_disk)
 	rest[m] = NULL;
 	unlink(SNAP);
 	CU_ASSERT_FATAL(h_spawn(base, &p) == 0);
-	CU_ASSERT_FATAL(h_wait_for(&p, "VERIFY OK", 0, 240) > 0);
+	CU_ASSERT_FATAL(h_expect(&p, "VERIFY OK", 0, 240) > 0);
 	CU_ASSERT_EQUAL(ctl_ok("snapshot", "path=" SNAP), 0);
 	CU_ASSERT_EQUAL(ctl_ok("quit", NULL), 0);
 	h_finish(&p, 60);
@@ -274,7 +274,7 @@ static void test_linux_console_clock(void)
 						  "--cmdline",
 						  "console=ttyS0 panic=-1 quiet workload=idle", NULL },
 				&p) == 0);
-	CU_ASSERT_FATAL(h_wait_for(&p, "READY", 0, 240) > 0);
+	CU_ASSERT_FATAL(h_expect(&p, "READY", 0, 240) > 0);
 	CU_ASSERT_EQUAL(ctl_ok("snapshot", "path=" SNAP), 0);
 	CU_ASSERT_EQUAL(ctl_ok("quit", NULL), 0);
 	h_finish(&p, 60);
@@ -333,7 +333,7 @@ static void test_linux_restore_net(void)
 						  SOCK, "--net", "tap=tap0", "--cmdline",
 						  "console=ttyS0 panic=-1 quiet workload=idle", NULL },
 				&p) == 0);
-	CU_ASSERT_FATAL(h_wait_for(&p, "READY", 0, 240) > 0);
+	CU_ASSERT_FATAL(h_expect(&p, "READY", 0, 240) > 0);
 	sleep(1);
 	h_send(&p, "ip link set eth0 up; ip addr add 10.0.0.2/24 dev eth0; "
 		   "ping -c1 -W5 10.0.0.1 >/dev/null && echo PING-BEFORE-OK\n");
