@@ -129,9 +129,18 @@ static json_object *cmd_migrate_postcopy(struct api *a, json_object *args)
 	return apimig_postcopy(a->mig);
 }
 
+static json_object *cmd_migrate_resume(struct api *a, json_object *args)
+{
+	return apimig_resume(a->mig, args);
+}
+
 static json_object *cmd_resume(struct api *a, json_object *args)
 {
 	(void)args;
+	if (apimig_holds_vm(a->mig))
+		return api_error("GenericError", "refused: this VM was handed over in post-copy "
+				 "and runs on the destination; resuming this stale copy would "
+				 "run it twice. `vmm migrate --resume` finishes the move");
 	resume_all(a);
 	return api_ok(NULL);
 }
@@ -292,6 +301,7 @@ static const struct {
 } commands[] = {
 	{ "migrate", cmd_migrate }, { "migrate-status", cmd_migrate_status },
 	{ "migrate-cancel", cmd_migrate_cancel }, { "migrate-postcopy", cmd_migrate_postcopy },
+	{ "migrate-resume", cmd_migrate_resume },
 	{ "status", cmd_status }, { "pause", cmd_pause }, { "resume", cmd_resume },
 	{ "quit", cmd_quit }, { "stats", cmd_stats }, { "inspect", cmd_inspect },
 	{ "snapshot", cmd_snapshot },

@@ -122,8 +122,8 @@ void apimig_free(struct apimig *m)
 		m->closing = 1;
 		pthread_cond_broadcast(&m->cond);
 		pthread_mutex_unlock(&m->lock);
-		mig_join(&m->mig);
 	}
+	mig_free(&m->mig);
 	free(m);
 }
 
@@ -160,6 +160,9 @@ json_object *apimig_start(struct apimig *m, json_object *args)
 
 	if (m->started && mig_running(&m->mig))
 		return api_error("GenericError", "a migration is already running");
+	if (apimig_holds_vm(m))
+		return api_error("GenericError", "a post-copy migration to %s is paused and the VM "
+				 "runs there: `vmm migrate --resume` finishes it", m->mig.p.to);
 	if (vm_paused(m->t->vm))
 		return api_error("GenericError", "the VM is paused; resume it before migrating");
 	mig_params_default(&p);
@@ -250,6 +253,7 @@ json_object *apimig_status(struct apimig *m)
 		ADD_INT("pages_pushed", st.pages_pushed);
 		ADD_INT("duplicates", st.duplicates);
 		ADD_DBL("postcopy_ms", st.postcopy_ms);
+		ADD_INT("resumes", st.resumes);
 	}
 #undef ADD_INT
 #undef ADD_DBL
@@ -280,4 +284,28 @@ json_object *apimig_postcopy(struct apimig *m)
 json_object *apimig_cancel(struct apimig *m)
 {
 	return on_running(m, mig_cancel);
+}
+
+json_object *apimig_resume(struct apimig *m, json_object *args)
+{
+	const char *to = NULL;
+
+	if (get_str(args, "to", &to) < 0)
+		return api_error("InvalidParameter", "to must be a string ADDR:PORT");
+	if (!m->started)
+		return api_error("GenericError", "nothing to resume: no migration");
+	m->reported = 0;
+	if (mig_resume(&m->mig, to) < 0)
+		return api_error("GenericError", "%s", err_msg());
+	return api_ok(NULL);
+}
+
+int apimig_holds_vm(struct apimig *m)
+{
+	struct mig_status st;
+
+	if (!m->started)
+		return 0;
+	mig_status(&m->mig, &st);
+	return st.state == MIG_POSTCOPY_PAUSED;
 }

@@ -1,5 +1,5 @@
 /* apimig: the control API's migration commands (migrate, migrate-status,
- * migrate-cancel, migrate-postcopy) and the hooks through which the migration thread reaches
+ * migrate-cancel, migrate-postcopy, migrate-resume) and the hooks through which the migration thread reaches
  * this VMM (struct mig_host): stun and resume run on the I/O thread through
  * loop_call(), so the VM is never stunned in the middle of a device request.
  *
@@ -24,6 +24,11 @@ json_object *apimig_start(struct apimig *m, json_object *args);
 json_object *apimig_status(struct apimig *m);
 json_object *apimig_cancel(struct apimig *m);
 json_object *apimig_postcopy(struct apimig *m);
+/* migrate-resume [to]: go on with a paused post-copy. */
+json_object *apimig_resume(struct apimig *m, json_object *args);
+/* apimig_holds_vm(m): a paused post-copy - the VM runs on the destination,
+ * so this stunned copy must not be resumed or migrated elsewhere. */
+int apimig_holds_vm(struct apimig *m);
 
 /* Reply helpers shared by the API's files (api.c). */
 json_object *api_error(const char *cls, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

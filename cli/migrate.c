@@ -18,6 +18,7 @@
 
 static const char migrate_help[] =
 	"usage: vmm migrate --api PATH --to ADDR:PORT [options]\n"
+	"       vmm migrate --api PATH --resume [--to ADDR:PORT]\n"
 	"\n"
 	"Move the VM behind --api to a `vmm receive --listen ADDR:PORT`. Until the\n"
 	"destination has loaded everything and said so, any failure (a broken link,\n"
@@ -46,6 +47,9 @@ static const char migrate_help[] =
 	"                           (default on)\n"
 	"  -j, --json               print the result as one JSON object on stdout\n"
 	"  -q, --quiet              no progress line\n"
+	"  -r, --resume             go on with a post-copy whose link broke (state\n"
+	"                           postcopy-paused): reconnect, hear which pages the\n"
+	"                           destination lacks, send them (--to: if it moved)\n"
 	"\n"
 	"Downtime is measured by the two VMMs: from the stun here to the moment the\n"
 	"destination resumed the vCPUs, on this machine's CLOCK_MONOTONIC.\n";
@@ -161,11 +165,12 @@ int cmd_migrate(int argc, char **argv)
 		{ "max-iterations", required_argument, NULL, 'i' },
 		{ "auto-converge", required_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' }, { "quiet", no_argument, NULL, 'q' },
+		{ "resume", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' }, { 0 }
 	};
 	const char *api = NULL, *to = NULL;
 	json_object *args = json_object_new_object(), *reply, *st = NULL;
-	int c, json = 0, quiet = 0, tty = isatty(2), rc;
+	int c, json = 0, quiet = 0, resume = 0, tty = isatty(2), rc;
 	enum mig_strategy strategy = MIG_PRECOPY;
 	enum compress_mode comp;
 	uint64_t rate = 0;
@@ -174,7 +179,7 @@ int cmd_migrate(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "a:t:s:d:b:c:i:A:jqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:t:s:d:b:c:i:A:jqrh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': api = optarg; break;
 		case 't': to = optarg; break;
@@ -211,6 +216,7 @@ int cmd_migrate(int argc, char **argv)
 			break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'r': resume = 1; break;
 		case 'h':
 			fputs(migrate_help, stdout);
 			json_object_put(args);
@@ -222,15 +228,23 @@ int cmd_migrate(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!api || !to || optind < argc) {
+	if (!api || (!to && !resume) || optind < argc) {
 		fprintf(stderr, "vmm: error: migrate needs --api PATH and --to ADDR:PORT "
 			"(try vmm migrate --help)\n");
 		json_object_put(args);
 		return 2;
 	}
-	json_object_object_add(args, "to", json_object_new_string(to));
-	json_object_object_add(args, "strategy", json_object_new_string(mig_strategy_name(strategy)));
-	reply = request(api, "migrate", args);
+	if (resume && json_object_object_length(args) > 0) {
+		fprintf(stderr, "vmm: error: --resume takes only --api, --to, --json and --quiet\n");
+		json_object_put(args);
+		return 2;
+	}
+	if (to)
+		json_object_object_add(args, "to", json_object_new_string(to));
+	if (!resume)
+		json_object_object_add(args, "strategy",
+				       json_object_new_string(mig_strategy_name(strategy)));
+	reply = request(api, resume ? "migrate-resume" : "migrate", args);
 	if (!reply)
 		die("migrate: %s", err_msg());
 	json_object_put(reply);

@@ -288,7 +288,7 @@ static int postcopy_prepare(struct snap_reader *in, void *arg)
 		close(fd);
 		return err_set(-EPROTO, "post-copy: the second connection is not an urgent channel");
 	}
-	r = pc_dst_prepare(&ctx->pc, &ctx->vm.mem, fd, in->fd, &in->s);
+	r = pc_dst_prepare(&ctx->pc, &ctx->vm.mem, fd, in->fd, &in->s, in->listen_fd);
 	if (r < 0)
 		return r;	/* pc_dst_prepare closed what it took */
 	ctx->postcopy = 1;
@@ -405,8 +405,12 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 		goto loop;
 	if (o->incoming)
 		incoming_running(restore);
+	if (restore)
+		devices_announce(&ctx->devs);
 	if (ctx->postcopy) {
 		r = pc_dst_start_bulk(&ctx->pc);
+		if (r == 0)
+			r = pc_dst_start_recovery(&ctx->pc);
 		if (r < 0)
 			vm_request_stop(&ctx->vm, VM_STOP_ERROR, 1, "%s", err_msg());
 	}

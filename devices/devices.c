@@ -25,9 +25,11 @@ static const device_ctor table[] = {
 #define NDEV (int)(sizeof(table) / sizeof(table[0]))
 
 /* Remember a created virtio device so that devices_free() can release it. */
-static void keep(struct devices *ds, void *dev, void (*free_fn)(void *))
+static void keep(struct devices *ds, void *dev, void (*free_fn)(void *),
+		 void (*announce_fn)(void *))
 {
 	ds->virtio[ds->nvirtio].dev = dev;
+	ds->virtio[ds->nvirtio].announce = announce_fn;
 	ds->virtio[ds->nvirtio++].free = free_fn;
 }
 
@@ -47,18 +49,18 @@ static int add_pci(struct devices *ds, struct vm *vm, const struct device_env *e
 	r = virtio_rng_create(vm, env->loop, &ds->pci, &dev);
 	if (r < 0)
 		goto fail;
-	keep(ds, dev, virtio_rng_free);
+	keep(ds, dev, virtio_rng_free, NULL);
 	for (int i = 0; i < env->ndisks; i++) {
 		r = virtio_blk_create(vm, env->loop, &ds->pci, &env->disks[i], &dev);
 		if (r < 0)
 			goto fail;
-		keep(ds, dev, virtio_blk_free);
+		keep(ds, dev, virtio_blk_free, NULL);
 	}
 	for (int i = 0; i < env->nnets; i++) {
 		r = virtio_net_create(vm, env->loop, &ds->pci, &env->nets[i], &dev);
 		if (r < 0)
 			goto fail;
-		keep(ds, dev, virtio_net_free);
+		keep(ds, dev, virtio_net_free, virtio_net_announce);
 	}
 	return 0;
 fail:
@@ -108,6 +110,13 @@ void devices_resume(struct devices *ds)
 {
 	for (int i = 0; i < ds->nvirtio; i++)
 		virtio_pci_resume(ds->virtio[i].dev);
+}
+
+void devices_announce(struct devices *ds)
+{
+	for (int i = 0; i < ds->nvirtio; i++)
+		if (ds->virtio[i].announce)
+			ds->virtio[i].announce(ds->virtio[i].dev);
 }
 
 #define DEVICE_STATE_VERSION 1

@@ -20,6 +20,7 @@ struct devices {
 	struct {
 		void *dev;
 		void (*free)(void *dev);
+		void (*announce)(void *dev);	/* network cards only */
 	} virtio[DEVICES_MAX_VIRTIO];
 	int nvirtio;
 };
@@ -37,6 +38,9 @@ struct stream;
 /* devices_resume(ds): after vm_resume(), let devices process what queued up. */
 void devices_resume(struct devices *ds);
 int devices_save(struct devices *ds, struct stream *s, uint32_t type);
+/* devices_announce(ds): after the VM arrived here (migration, restore), each
+ * network card tells the LAN where the guest's MAC now is. */
+void devices_announce(struct devices *ds);
 int devices_load(struct devices *ds, struct stream *s);
 
 #endif

@@ -37,5 +37,9 @@ void virtio_blk_free(void *dev);
 int virtio_net_create(struct vm *vm, struct loop *loop, struct pci_bus *pci,
 		      const struct net_spec *spec, void **out);
 void virtio_net_free(void *dev);
+/* virtio_net_announce(dev): send a RARP from the guest's MAC out of the tap,
+ * so that bridges and switches learn the guest's new port at once after a
+ * migration instead of when the guest next transmits. */
+void virtio_net_announce(void *dev);
 
 #endif

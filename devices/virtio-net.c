@@ -270,6 +270,24 @@ fail:
 	return r;
 }
 
+void virtio_net_announce(void *dev)
+{
+	struct vnet *n = dev;
+	uint8_t f[HDR_LEN + 60] = { 0 }, *e = f + HDR_LEN;
+	static const uint8_t rarp[] = { 0x80, 0x35,		/* ethertype RARP */
+					0, 1, 0x08, 0x00, 6, 4,	/* Ethernet, IPv4 */
+					0, 3 };			/* reverse request */
+
+	memset(e, 0xff, 6);			/* broadcast */
+	memcpy(e + 6, n->spec.mac, 6);
+	memcpy(e + 12, rarp, sizeof(rarp));
+	memcpy(e + 22, n->spec.mac, 6);		/* sender MAC; sender IP 0 */
+	memcpy(e + 32, n->spec.mac, 6);		/* target MAC; target IP 0 */
+	if (write(n->tap, f, sizeof(f)) != (ssize_t)sizeof(f))
+		log_warn("--net tap=%s: could not announce the guest's MAC: %s", n->spec.tap,
+			 strerror(errno));
+}
+
 void virtio_net_free(void *dev)
 {
 	struct vnet *n = dev;

@@ -10,22 +10,10 @@
 #include "../vmm/dirty.h"
 #include "../vmm/err.h"
 #include "../vmm/vm.h"
+#include "engine.h"
 #include "migrate.h"
-#include "postcopy.h"
 #include "proto.h"
 #include "tcp.h"
-
-#define SEND_TIMEOUT_MS		15000	/* no progress sending: the link is gone */
-#define ACK_TIMEOUT_MS		120000	/* the destination loads the state */
-#define RUN_TIMEOUT_MS		30000	/* the destination resumes the VM */
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 void mig_params_default(struct mig_params *p)
 {
@@ -74,40 +62,18 @@ const char *mig_strategy_name(enum mig_strategy s)
 const char *mig_state_name(enum mig_state s)
 {
 	static const char *const names[] = { "none", "setup", "active", "switchover", "postcopy",
-					     "completed", "failed", "cancelled", "unknown" };
+					     "completed", "failed", "cancelled", "unknown",
+					     "postcopy-paused" };
 
-	return s <= MIG_UNKNOWN ? names[s] : "?";
+	return s <= MIG_POSTCOPY_PAUSED ? names[s] : "?";
 }
-
-/* Engine state, private to the migration thread. */
-struct engine {
-	struct migration *m;
-	struct vm *vm;
-	struct stream s;
-	struct fd_transport ft;
-	struct page_writer w;
-	struct dirty_log dl;
-	uint64_t *bitmap;	/* pages to send; in post-copy shared with the
-				 * request thread, claimed with atomics */
-	uint64_t npages;
-	double t0, t_stun;
-	int stunned, throttled;
-	int postcopy;		/* switch over to post-copy */
-	/* post-copy: the urgent channel, its writer lock, the request thread */
-	int urgent_fd;
-	pthread_mutex_t urgent_lock;
-	pthread_t req_thread;
-	uint64_t hint;		/* atomic: push from here next (after a fault) */
-	int req_err;
-	int req_started;
-};
 
 static int cancelled(struct engine *e)
 {
 	return __atomic_load_n(&e->m->cancel, __ATOMIC_ACQUIRE);
 }
 
-static void update(struct engine *e, uint64_t remaining)
+void engine_update(struct engine *e, uint64_t remaining)
 {
 	struct mig_status *st = &e->m->st;
 
@@ -142,7 +108,7 @@ static int send_bitmap(struct engine *e, uint64_t count)
 			if (e->w.n == 0) {	/* a batch just went out */
 				if (cancelled(e))
 					return stream_fail(&e->s, -ECANCELED, "cancelled");
-				update(e, left);
+				engine_update(e, left);
 				if (e->m->p.strategy == MIG_HYBRID && !e->stunned &&
 				    __atomic_load_n(&e->m->postcopy_req, __ATOMIC_ACQUIRE)) {
 					e->bitmap[w] |= v;	/* the rest: post-copy */
@@ -159,7 +125,7 @@ static int send_bitmap(struct engine *e, uint64_t count)
 		}
 	}
 	page_flush(&e->w);
-	update(e, 0);
+	engine_update(e, 0);
 	return e->s.err;
 }
 
@@ -279,182 +245,6 @@ static int precopy(struct engine *e)
 	}
 }
 
-/* Read exactly n bytes within timeout_ms; 0 or -errno. */
-static int read_reply(int fd, void *buf, size_t n, int timeout_ms)
-{
-	double end = now_ms() + timeout_ms;
-	size_t got = 0;
-
-	while (got < n) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int left = (int)(end - now_ms()), r;
-		ssize_t k;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		r = poll(&p, 1, left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r == 0 ? -ETIMEDOUT : -errno;
-		k = read(fd, (char *)buf + got, n - got);
-		if (k < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (k <= 0)
-			return k == 0 ? -EPIPE : -errno;
-		got += (size_t)k;
-	}
-	return 0;
-}
-
-/* Post-copy: the runs of pages the destination must drop and fetch anew
- * (pages it got in pre-copy rounds that changed since). A destination that
- * got no page yet has nothing to drop. */
-static int send_discard(struct engine *e)
-{
-	uint64_t i = 0, n = 0;
-
-	if (e->w.st.pages == 0)
-		return 0;
-	stream_begin(&e->s, SEC_DISCARD, 0);
-	stream_put_u32(&e->s, 0);
-	while (i < e->npages && !e->s.err) {
-		uint64_t start;
-
-		/* whole empty words at a time */
-		while (i < e->npages && !(i % 64) && !e->bitmap[i / 64])
-			i += 64;
-		while (i < e->npages && !bitmap_test(e->bitmap, i))
-			i++;
-		if (i >= e->npages)
-			break;
-		start = i;
-		while (i < e->npages && !(i % 64) && e->bitmap[i / 64] == ~0ULL)
-			i += 64;
-		while (i < e->npages && bitmap_test(e->bitmap, i))
-			i++;
-		if (i > e->npages)
-			i = e->npages;
-		stream_put_u64(&e->s, start);
-		stream_put_u64(&e->s, i - start);
-		if (++n == 65536) {	/* 1 MiB sections */
-			stream_patch_u32(&e->s, 0, (uint32_t)n);
-			stream_end(&e->s);
-			stream_begin(&e->s, SEC_DISCARD, 0);
-			stream_put_u32(&e->s, 0);
-			n = 0;
-		}
-	}
-	stream_patch_u32(&e->s, 0, (uint32_t)n);
-	return stream_end(&e->s);
-}
-
-/* Post-copy, source side: the request thread reads the destination's
- * faults from the urgent channel and answers each at once with the page,
- * claiming it in the bitmap so the push skips it, and moves the push's
- * cursor just past it (pre-paging: guests touch memory in runs). */
-static int urgent_write(struct engine *e, const void *p, size_t n, const void *p2, size_t n2)
-{
-	int r = 0;
-
-	pthread_mutex_lock(&e->urgent_lock);
-	if (write(e->urgent_fd, p, n) != (ssize_t)n || (n2 && write(e->urgent_fd, p2, n2) != (ssize_t)n2))
-		r = -EPIPE;
-	pthread_mutex_unlock(&e->urgent_lock);
-	return r;
-}
-
-static void *request_thread(void *arg)
-{
-	struct engine *e = arg;
-	struct migration *m = e->m;
-	uint8_t msg[16];
-
-	for (;;) {
-		uint32_t kind, len;
-		uint64_t gpa, idx, word;
-		const uint8_t *p;
-
-		if (read_reply(e->urgent_fd, msg, 16, 24 * 3600 * 1000) < 0) {
-			e->req_err = -EPIPE;
-			break;
-		}
-		memcpy(&kind, msg, 4);
-		memcpy(&len, msg + 4, 4);
-		memcpy(&gpa, msg + 8, 8);
-		if (kind == PC_REQ_STATS) {
-			struct pc_stats ps;
-
-			if (len != sizeof(ps) || read_reply(e->urgent_fd, &ps, sizeof(ps), 10000) < 0) {
-				e->req_err = -EPROTO;
-				break;
-			}
-			pthread_mutex_lock(&m->lock);
-			m->st.faults = ps.faults;
-			m->st.pages_demanded = ps.pages_demanded;
-			m->st.pages_pushed = ps.pages_pushed;
-			m->st.duplicates = ps.duplicates;
-			m->st.fault_p50_us = ps.fault_p50_us;
-			m->st.fault_p99_us = ps.fault_p99_us;
-			m->st.fault_max_us = ps.fault_max_us;
-			m->st.postcopy_ms = ps.postcopy_ms;
-			pthread_mutex_unlock(&m->lock);
-			break;
-		}
-		p = kind == PC_REQ_PAGE ? mem_hva(&e->vm->mem, gpa, MEM_PAGE_SIZE) : NULL;
-		if (!p || (gpa & (MEM_PAGE_SIZE - 1))) {
-			e->req_err = -EPROTO;
-			break;
-		}
-		idx = (uint64_t)(p - e->vm->mem.hva) / MEM_PAGE_SIZE;
-		__atomic_fetch_and(&e->bitmap[idx / 64], ~(1ULL << (idx % 64)), __ATOMIC_ACQ_REL);
-		__atomic_store_n(&e->hint, idx + 1, __ATOMIC_RELEASE);
-		word = gpa | (ram_page_is_zero(p) ? PAGE_ZERO : PAGE_RAW);
-		if (urgent_write(e, &word, 8, (word & PAGE_RAW) ? p : NULL,
-				 (word & PAGE_RAW) ? MEM_PAGE_SIZE : 0) < 0) {
-			e->req_err = -EPIPE;
-			break;
-		}
-	}
-	return NULL;
-}
-
-/* The background push of every page not yet sent, from the cursor on. */
-static int postcopy_push(struct engine *e)
-{
-	uint64_t words = (e->npages + 63) / 64, w = 0, empty = 0, last = PC_LAST_REPLY;
-
-	while (empty < words && !e->s.err) {
-		uint64_t v = __atomic_exchange_n(&e->bitmap[w], 0, __ATOMIC_ACQ_REL), h;
-
-
-		empty = v ? 0 : empty + 1;
-		while (v) {
-			page_write(&e->w, w * 64 + (uint64_t)__builtin_ctzll(v));
-			v &= v - 1;
-		}
-		w = (w + 1) % words;
-		/* After each batch: jump to just past the last fault. */
-		if (e->w.n == 0) {
-			h = __atomic_exchange_n(&e->hint, ~0ULL, __ATOMIC_ACQ_REL);
-			if (h < e->npages) {
-				w = h / 64;
-				empty = 0;
-			}
-			update(e, 0);
-		}
-	}
-	page_flush(&e->w);
-	stream_begin(&e->s, SEC_END, 0);
-	stream_end(&e->s);
-	if (e->s.err)
-		return e->s.err;
-	/* The push is complete: say so on the urgent channel too. */
-	if (urgent_write(e, &last, 8, NULL, 0) < 0)
-		return stream_fail(&e->s, -EPIPE, "the urgent channel broke");
-	return 0;
-}
-
 /* Stun, last pages, state, END, "OK"/"GO". Returns 0 once "GO" is sent. */
 static int switchover(struct engine *e)
 {
@@ -488,21 +278,8 @@ static int switchover(struct engine *e)
 		set_all(e);
 	}
 	if (e->postcopy) {
-		/* The destination drops what it holds of these pages; they
-		 * come on demand or in the push after it runs. */
-		if (send_discard(e) < 0)
+		if (pcs_switch(e) < 0)
 			goto out;
-		stream_begin(&e->s, SEC_POSTCOPY, 0);
-		if (stream_end(&e->s) < 0)
-			goto out;
-		/* Serve faults from here on: loading the vCPU state on the
-		 * destination already touches guest pages. */
-		r = pthread_create(&e->req_thread, NULL, request_thread, e);
-		if (r) {
-			stream_fail(&e->s, -r, "cannot start the post-copy request thread");
-			goto out;
-		}
-		e->req_started = 1;
 	} else if (send_bitmap(e, count_bits(e->bitmap, e->npages)) < 0) {
 		goto out;
 	}
@@ -514,8 +291,8 @@ static int switchover(struct engine *e)
 	stream_begin(&e->s, SEC_END, 0);
 	if (stream_end(&e->s) < 0)
 		goto out;
-	update(e, 0);
-	r = read_reply(e->ft.fd, ok, 2, ACK_TIMEOUT_MS);
+	engine_update(e, 0);
+	r = fd_read_timed(e->ft.fd, ok, 2, ACK_TIMEOUT_MS);
 	if (r < 0 || memcmp(ok, "OK", 2)) {
 		stream_fail(&e->s, r < 0 ? r : -EPROTO, "the destination did not accept the VM (%s)",
 			    r == -EPIPE ? "it closed the connection: see its log" :
@@ -567,11 +344,8 @@ static int migrate(struct engine *e)
 		return e->s.err;
 	if (m->p.strategy == MIG_POSTCOPY || m->p.strategy == MIG_HYBRID) {
 		/* The urgent channel: a second connection to the same listener. */
-		e->urgent_fd = tcp_connect(m->p.to, 10000);
-		if (e->urgent_fd < 0)
-			return stream_fail(&e->s, e->urgent_fd, "urgent channel: %s", err_msg());
-		if (write(e->urgent_fd, PC_URGENT_HELLO, 8) != 8)
-			return stream_fail(&e->s, -EPIPE, "urgent channel: cannot write");
+		if (pcs_connect_urgent(e) < 0)
+			return e->s.err;
 	}
 	if (m->p.strategy == MIG_POSTCOPY) {
 		e->postcopy = 1;
@@ -582,7 +356,7 @@ static int migrate(struct engine *e)
 	}
 	if (switchover(e) < 0)
 		return e->s.err;
-	r = read_reply(fd, rn, sizeof(rn), RUN_TIMEOUT_MS);
+	r = fd_read_timed(fd, rn, sizeof(rn), RUN_TIMEOUT_MS);
 	if (r < 0 || memcmp(rn, "RN", 2))
 		return stream_fail(&e->s, r < 0 ? r : -EPROTO, "no word from the destination after "
 				   "the hand-over (%s)", r < 0 ? strerror(-r) : "bad reply");
@@ -599,15 +373,7 @@ static int migrate(struct engine *e)
 	if (!e->postcopy)
 		return 0;
 	/* The destination runs the VM: push the rest while faults are served. */
-	r = postcopy_push(e);
-	if (r < 0)	/* the request thread may wait on a dead link: wake it */
-		shutdown(e->urgent_fd, SHUT_RDWR);
-	pthread_join(e->req_thread, NULL);
-	e->req_started = 0;
-	if (r == 0 && e->req_err)
-		r = stream_fail(&e->s, e->req_err, "the urgent channel broke before the "
-				"destination confirmed every page");
-	return r;
+	return pcs_run(e);
 }
 
 static void *mig_thread(void *arg)
@@ -616,7 +382,7 @@ static void *mig_thread(void *arg)
 	struct engine e = { .m = m, .vm = m->host->vm };
 	int r = 0, committed;
 
-	e.t0 = now_ms();
+	e.t0 = m->t0;
 	e.npages = e.vm->mem.size / MEM_PAGE_SIZE;
 	e.urgent_fd = -1;
 	e.hint = ~0ULL;
@@ -628,23 +394,34 @@ static void *mig_thread(void *arg)
 		r = stream_fail(&e.s, -ENOMEM, "out of memory for the page bitmap");
 	else if (page_writer_init(&e.w, &e.s, &e.vm->mem, m->p.compress, m->p.max_bw) < 0)
 		r = stream_fail(&e.s, -ENOMEM, "out of memory for the page writer");
-	if (!r)
+	if (!r && m->resuming) {
+		/* A broken post-copy goes on: the VM is stunned here, the
+		 * counters carry on from where they were. */
+		e.postcopy = e.stunned = 1;
+		e.w.st = m->carry_pages;
+		e.s.bytes = m->carry_bytes;
+		r = pcs_resume(&e);
+	} else if (!r) {
 		r = migrate(&e);
+	}
 	/* Tracking and throttling end whatever happened. */
 	dirty_stop(&e.dl);
 	if (e.throttled)
 		vm_set_throttle(e.vm, 0);
-	update(&e, 0);
+	engine_update(&e, 0);
 	pthread_mutex_lock(&m->lock);
 	committed = m->committed;
+	m->carry_pages = e.w.st;
+	m->carry_bytes = e.s.bytes;
 	m->st.total_ms = now_ms() - e.t0;
 	if (!r) {
 		m->st.state = MIG_COMPLETED;
-	} else if (committed && e.postcopy && m->st.state == MIG_POSTCOPY_ACTIVE) {
-		m->st.state = MIG_UNKNOWN;
-		snprintf(m->st.msg, sizeof(m->st.msg), "post-copy broke: %s; the destination runs "
-			 "the VM but may lack pages that only this VMM holds: it keeps them, "
-			 "stunned, and does not exit", e.s.msg);
+	} else if (committed && e.postcopy && m->pc_set) {
+		m->st.state = MIG_POSTCOPY_PAUSED;
+		snprintf(m->st.msg, sizeof(m->st.msg), "post-copy broke: %s; the VM stays stunned "
+			 "here with every page the destination may lack, and the destination "
+			 "waits for them: `vmm migrate --api PATH --resume` reconnects and "
+			 "finishes", e.s.msg);
 	} else if (committed) {
 		m->st.state = MIG_UNKNOWN;
 		snprintf(m->st.msg, sizeof(m->st.msg), "%s; the VM stays stunned here with all its "
@@ -681,8 +458,10 @@ int mig_start(struct migration *m, const struct mig_params *p, struct mig_host *
 {
 	int r;
 
+	free(m->pc_set);
 	memset(m, 0, sizeof(*m));
 	pthread_mutex_init(&m->lock, NULL);
+	m->t0 = now_ms();
 	m->p = *p;
 	m->host = host;
 	m->fd = -1;
@@ -719,6 +498,47 @@ int mig_cancel(struct migration *m)
 	}
 	pthread_mutex_unlock(&m->lock);
 	return r;
+}
+
+int mig_resume(struct migration *m, const char *to)
+{
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->st.state != MIG_POSTCOPY_PAUSED) {
+		r = err_set(-EINVAL, "nothing to resume: %s", m->thread_started ?
+			    (m->st.state == MIG_POSTCOPY_ACTIVE ? "post-copy is running" :
+			     "the migration is not a paused post-copy") : "no migration");
+		pthread_mutex_unlock(&m->lock);
+		return r;
+	}
+	pthread_mutex_unlock(&m->lock);
+	mig_join(m);	/* the thread has ended: the state says so */
+	if (to && strlen(to) >= sizeof(m->p.to))
+		return err_set(-EINVAL, "address too long");
+	pthread_mutex_lock(&m->lock);
+	if (to)
+		strcpy(m->p.to, to);
+	m->resuming = 1;
+	m->st.state = MIG_POSTCOPY_ACTIVE;
+	snprintf(m->st.msg, sizeof(m->st.msg), "resuming post-copy to %s", m->p.to);
+	pthread_mutex_unlock(&m->lock);
+	r = pthread_create(&m->thread, NULL, mig_thread, m);
+	if (r) {
+		pthread_mutex_lock(&m->lock);
+		m->st.state = MIG_POSTCOPY_PAUSED;
+		pthread_mutex_unlock(&m->lock);
+		return err_set(-r, "cannot start the migration thread: %s", strerror(r));
+	}
+	m->thread_started = 1;
+	return 0;
+}
+
+void mig_free(struct migration *m)
+{
+	mig_join(m);
+	free(m->pc_set);
+	m->pc_set = NULL;
 }
 
 int mig_postcopy_now(struct migration *m)

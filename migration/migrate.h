@@ -26,7 +26,9 @@
  * it did ("RN" + CLOCK_MONOTONIC ns). Before "GO" any failure resumes the VM
  * here. After "GO" without "RN" the VM stays stunned here, intact, and the
  * status says the destination's state is unknown: never two running copies,
- * never none.
+ * never none. A post-copy that breaks after "GO" pauses: the VM stays stunned
+ * here holding every page the destination may lack, and mig_resume()
+ * reconnects and sends the pages the destination says it still lacks.
  *
  * Status is read by other threads (the API) under the lock; cancel is a
  * flag plus a shutdown() of the socket, so it interrupts a blocked send. */
@@ -52,6 +54,7 @@ enum mig_state {
 	MIG_FAILED,		/* the VM runs here; msg says why */
 	MIG_CANCELLED,		/* the VM runs here */
 	MIG_UNKNOWN,		/* "GO" sent, no word from the destination */
+	MIG_POSTCOPY_PAUSED,	/* post-copy broke; mig_resume() goes on */
 };
 
 struct mig_params {
@@ -84,6 +87,7 @@ struct mig_status {
 	int postcopy;			/* the switch to post-copy happened */
 	uint64_t faults, pages_demanded, pages_pushed, duplicates;
 	double fault_p50_us, fault_p99_us, fault_max_us, postcopy_ms;
+	uint32_t resumes;		/* times a broken post-copy was resumed */
 };
 
 struct mig_host {
@@ -110,6 +114,13 @@ struct migration {
 	int cancel;
 	int committed;		/* "GO" sent: cancel is too late */
 	int postcopy_req;	/* hybrid: switch to post-copy now (atomic) */
+	double t0;		/* when the migration started (CLOCK_MONOTONIC ms) */
+	/* Kept across the threads of one migration (a resume runs a new one),
+	 * written by the thread under lock: */
+	uint64_t *pc_set;	/* pages the destination needed at the switch */
+	struct page_stats carry_pages;
+	uint64_t carry_bytes;
+	int resuming;		/* the thread resumes a paused post-copy */
 };
 
 /* mig_parse_*: option values, for the CLI and the API. 0 or -EINVAL + msg. */
@@ -133,10 +144,16 @@ int mig_cancel(struct migration *m);
  * current batch. -EINVAL with a message for other strategies. */
 int mig_postcopy_now(struct migration *m);
 
+/* mig_resume(m, to): go on with a paused post-copy (to: a new address for
+ * the destination, or NULL). 0 or -errno with a message. */
+int mig_resume(struct migration *m, const char *to);
+
 /* mig_running(m): the thread has not finished. */
 int mig_running(struct migration *m);
 
-/* mig_join(m): wait for the thread and release it. */
+/* mig_join(m): wait for the thread and release it. mig_free(m): that, and
+ * free what a paused migration kept. */
 void mig_join(struct migration *m);
+void mig_free(struct migration *m);
 
 #endif

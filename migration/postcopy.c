@@ -14,13 +14,16 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "../vmm/dirty.h"
 #include "../vmm/err.h"
 #include "pages.h"
 #include "postcopy.h"
 #include "proto.h"
 #include "stream.h"
+#include "transport.h"
 
-#define RUN_PAGES 16	/* bulk installs: up to 64 KiB per UFFDIO_COPY */
+#define RUN_PAGES 16		/* bulk installs: up to 64 KiB per UFFDIO_COPY */
+#define PAGE_TIMEOUT_MS	10000	/* a page follows its header */
 
 static double now_us(void)
 {
@@ -41,7 +44,7 @@ int pc_discard(struct mem *m, uint64_t first, uint64_t n)
 }
 
 int pc_dst_prepare(struct pc_dst *pc, struct mem *m, int urgent_fd, int bulk_fd,
-		   struct stream *bulk)
+		   struct stream *bulk, int listen_fd)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg = {
@@ -54,9 +57,12 @@ int pc_dst_prepare(struct pc_dst *pc, struct mem *m, int urgent_fd, int bulk_fd,
 	pthread_mutex_init(&pc->lock, NULL);
 	pc->m = m;
 	pc->urgent_fd = urgent_fd;
+	pc->next_urgent = -1;
 	pc->bulk_fd = bulk_fd;
+	pc->own_bulk_fd = -1;
 	pc->bulk = bulk;
-	pc->stop_fd = -1;
+	pc->listen_fd = listen_fd;
+	pc->stop_fd = pc->wake_fd = -1;
 	pc->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (pc->uffd < 0) {
 		int e = errno;
@@ -74,33 +80,51 @@ int pc_dst_prepare(struct pc_dst *pc, struct mem *m, int urgent_fd, int bulk_fd,
 		return err_set(-e, "userfaultfd registration of guest RAM: %s", strerror(e));
 	}
 	pc->requested = calloc(npages, 1);
+	pc->have = calloc((npages + 63) / 64, 8);
 	pc->cap_lat = 1 << 16;
 	pc->lat_us = malloc(pc->cap_lat * sizeof(double));
 	pc->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!pc->requested || !pc->lat_us || pc->stop_fd < 0) {
+	pc->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!pc->requested || !pc->have || !pc->lat_us || pc->stop_fd < 0 || pc->wake_fd < 0) {
 		pc_dst_finish(pc);
 		return err_set(-ENOMEM, "out of memory for post-copy");
 	}
 	return 0;
 }
 
-static void fail(struct pc_dst *pc, const char *what, int err)
+void pc_fail(struct pc_dst *pc, const char *what, int err)
 {
 	pthread_mutex_lock(&pc->lock);
-	if (!pc->failed) {
+	/* Quiet when the VMM stops, or when a resume shut the old channels. */
+	if (!pc->failed && !pc->stopping && !pc->resuming) {
 		pc->failed = 1;
 		snprintf(pc->msg, sizeof(pc->msg), "%s: %s", what, strerror(err));
-		log_warn("post-copy: %s; the VM waits, stunned, for pages only the source has",
-			 pc->msg);
+		if (pc->listen_fd >= 0)
+			log_warn("post-copy paused: %s; vCPUs that need a page only the source has "
+				 "wait for it: `vmm migrate --resume` on the source reconnects",
+				 pc->msg);
+		else
+			log_warn("post-copy: %s; the VM waits, stunned, for pages only the source "
+				 "has", pc->msg);
 	}
 	pthread_mutex_unlock(&pc->lock);
 }
 
+static void mark_have(struct pc_dst *pc, const uint8_t *dst, uint64_t len)
+{
+	uint64_t i = (uint64_t)(dst - pc->m->hva) / MEM_PAGE_SIZE;
+
+	for (uint64_t end = i + len / MEM_PAGE_SIZE; i < end; i++)
+		__atomic_fetch_or(&pc->have[i / 64], 1ULL << (i % 64), __ATOMIC_RELEASE);
+}
+
 /* Install len bytes of pages at dst (data NULL: zero pages). Returns how
  * many of them were already present (pushed and demanded at once: left as
- * they are), or -errno. */
+ * they are), or -errno. Every page of the range is present afterwards. */
 static int install(struct pc_dst *pc, uint8_t *dst, const void *data, uint64_t len)
 {
+	uint8_t *const start = dst;
+	const uint64_t total = len;
 	int dups = 0;
 
 	while (len) {
@@ -130,7 +154,7 @@ static int install(struct pc_dst *pc, uint8_t *dst, const void *data, uint64_t l
 			}
 		}
 		if (r == 0)
-			return dups;
+			break;
 		if (errno == EAGAIN)
 			continue;
 		if (errno != EEXIST)
@@ -142,10 +166,11 @@ static int install(struct pc_dst *pc, uint8_t *dst, const void *data, uint64_t l
 			data = (const uint8_t *)data + MEM_PAGE_SIZE;
 		len -= MEM_PAGE_SIZE;
 	}
+	mark_have(pc, start, total);
 	return dups;
 }
 
-static int send_request(struct pc_dst *pc, uint32_t kind, uint64_t arg)
+static int send_request(int fd, uint32_t kind, uint64_t arg)
 {
 	uint8_t msg[16];
 	uint32_t len = 0;
@@ -153,23 +178,7 @@ static int send_request(struct pc_dst *pc, uint32_t kind, uint64_t arg)
 	memcpy(msg, &kind, 4);
 	memcpy(msg + 4, &len, 4);
 	memcpy(msg + 8, &arg, 8);
-	return write(pc->urgent_fd, msg, 16) == 16 ? 0 : -EPIPE;
-}
-
-static int read_full(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t k = read(fd, (char *)buf + got, n - got);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k == 0 ? -EPIPE : -errno;
-		got += (size_t)k;
-	}
-	return 0;
+	return write(fd, msg, 16) == 16 ? 0 : -EPIPE;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -179,6 +188,39 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Every page is here: drop the registration, compute the statistics and
+ * send them to the source (if this fails, a resume asks for them again). */
+static void complete(struct pc_dst *pc, int ufd)
+{
+	struct uffdio_range rg = { (uint64_t)(uintptr_t)pc->m->hva, pc->m->size };
+	uint8_t msg[16 + sizeof(struct pc_stats)];
+	uint32_t kind = PC_REQ_STATS, len = sizeof(struct pc_stats);
+
+	ioctl(pc->uffd, UFFDIO_UNREGISTER, &rg);
+	pthread_mutex_lock(&pc->lock);
+	pc->st.postcopy_ms = (now_us() - pc->t0) / 1e3;
+	if (pc->nlat) {
+		qsort(pc->lat_us, pc->nlat, sizeof(double), cmp_double);
+		pc->st.fault_p50_us = pc->lat_us[pc->nlat / 2];
+		pc->st.fault_p99_us = pc->lat_us[pc->nlat * 99 / 100];
+		pc->st.fault_max_us = pc->lat_us[pc->nlat - 1];
+	}
+	memcpy(msg, &kind, 4);
+	memcpy(msg + 4, &len, 4);
+	memset(msg + 8, 0, 8);
+	memcpy(msg + 16, &pc->st, sizeof(pc->st));
+	log_info("post-copy complete in %.0f ms: %llu faults (p50 %.0f us, p99 %.0f us, max "
+		 "%.0f us), %llu pages demanded, %llu pushed, %llu duplicates%s",
+		 pc->st.postcopy_ms, (unsigned long long)pc->st.faults, pc->st.fault_p50_us,
+		 pc->st.fault_p99_us, pc->st.fault_max_us,
+		 (unsigned long long)pc->st.pages_demanded,
+		 (unsigned long long)pc->st.pages_pushed,
+		 (unsigned long long)pc->st.duplicates, pc->resumes ? " (after a resume)" : "");
+	pthread_mutex_unlock(&pc->lock);
+	if (write(ufd, msg, sizeof(msg)) != (ssize_t)sizeof(msg))
+		log_warn("post-copy: could not send the statistics to the source");
+}
+
 /* Faults in, requests out, demanded pages installed. */
 static void *fault_thread(void *arg)
 {
@@ -186,32 +228,57 @@ static void *fault_thread(void *arg)
 	uint64_t npages = pc->m->size / MEM_PAGE_SIZE;
 	double *fault_t = calloc(npages, sizeof(double));
 	static _Thread_local uint8_t page[MEM_PAGE_SIZE];
-	int last_reply = 0, broken = 0;
+	int last_reply = 0, broken = 0, ufd;
 
 	if (!fault_t) {
-		fail(pc, "fault thread", ENOMEM);
+		pc_fail(pc, "fault thread", ENOMEM);
 		return NULL;
 	}
+	pthread_mutex_lock(&pc->lock);
+	ufd = pc->urgent_fd;
+	pthread_mutex_unlock(&pc->lock);
 	for (;;) {
-		struct pollfd p[3] = { { pc->uffd, POLLIN, 0 }, { pc->urgent_fd, POLLIN, 0 },
-				       { pc->stop_fd, POLLIN, 0 } };
-
-		if (last_reply && __atomic_load_n(&pc->bulk_done, __ATOMIC_ACQUIRE))
-			break;
 		/* With the urgent channel broken, faults are still read (and
-		 * left waiting); the stop eventfd is polled in its place. */
-		if (broken)
-			p[1] = p[2];
-		if (poll(p, 2, 50) < 0 && errno != EINTR)
+		 * left waiting for a resume). */
+		struct pollfd p[4] = { { pc->uffd, POLLIN, 0 }, { broken ? -1 : ufd, POLLIN, 0 },
+				       { pc->stop_fd, POLLIN, 0 }, { pc->wake_fd, POLLIN, 0 } };
+		int done;
+
+		pthread_mutex_lock(&pc->lock);
+		/* Not while a resume is being set up or its channel is
+		 * still to be taken: last_reply may be the old channel's. */
+		done = last_reply && __atomic_load_n(&pc->bulk_done, __ATOMIC_ACQUIRE) &&
+		       !pc->resuming && pc->next_urgent < 0;
+		if (done)
+			pc->complete = 1;
+		pthread_mutex_unlock(&pc->lock);
+		if (done)
 			break;
-		{
+		if (poll(p, 4, 50) < 0 && errno != EINTR)
+			break;
+		if (p[2].revents & POLLIN)
+			goto out;
+		if (p[3].revents & POLLIN) {
 			uint64_t v;
 
-			if (read(pc->stop_fd, &v, 8) == 8)
-				goto out;
+			/* A resume: a new urgent channel; ask again for every
+			 * fault that has no page yet. */
+			if (read(pc->wake_fd, &v, 8) == 8) {
+				pthread_mutex_lock(&pc->lock);
+				if (pc->next_urgent >= 0) {
+					close(ufd);
+					ufd = pc->urgent_fd = pc->next_urgent;
+					pc->next_urgent = -1;
+					broken = last_reply = 0;
+				}
+				pthread_mutex_unlock(&pc->lock);
+				for (uint64_t i = 0; i < npages && !broken; i++)
+					if (pc->requested[i] && !bitmap_test(pc->have, i) &&
+					    send_request(ufd, PC_REQ_PAGE, page_index_gpa(pc->m, i)) < 0)
+						broken = 1;
+			}
+			continue;
 		}
-		if (broken)
-			p[1].revents = 0;
 		if (p[0].revents & POLLIN) {
 			struct uffd_msg msg;
 
@@ -229,9 +296,9 @@ static void *fault_thread(void *arg)
 				pthread_mutex_lock(&pc->lock);
 				pc->st.faults++;
 				pthread_mutex_unlock(&pc->lock);
-				if (!broken && send_request(pc, PC_REQ_PAGE,
+				if (!broken && send_request(ufd, PC_REQ_PAGE,
 							    page_index_gpa(pc->m, idx)) < 0) {
-					fail(pc, "asking the source for a page", EPIPE);
+					pc_fail(pc, "asking the source for a page", EPIPE);
 					broken = 1;
 				}
 			}
@@ -241,7 +308,7 @@ static void *fault_thread(void *arg)
 			uint8_t *dst;
 			int r, enc;
 
-			r = read_full(pc->urgent_fd, &w, 8);
+			r = fd_read_timed(ufd, &w, 8, PAGE_TIMEOUT_MS);
 			if (r == 0 && w == PC_LAST_REPLY) {
 				last_reply = 1;
 				continue;
@@ -252,11 +319,11 @@ static void *fault_thread(void *arg)
 			if (r == 0 && (!dst || (enc != PAGE_RAW && enc != PAGE_ZERO)))
 				r = -EPROTO;
 			if (r == 0 && enc == PAGE_RAW)
-				r = read_full(pc->urgent_fd, page, MEM_PAGE_SIZE);
+				r = fd_read_timed(ufd, page, MEM_PAGE_SIZE, PAGE_TIMEOUT_MS);
 			if (r == 0)
 				r = install(pc, dst, enc == PAGE_RAW ? page : NULL, MEM_PAGE_SIZE);
 			if (r < 0) {
-				fail(pc, "the urgent channel", -r);
+				pc_fail(pc, "the urgent channel", -r);
 				broken = 1;
 				continue;
 			}
@@ -282,36 +349,7 @@ static void *fault_thread(void *arg)
 			pthread_mutex_unlock(&pc->lock);
 		}
 	}
-	/* Every page is here. */
-	{
-		struct uffdio_range rg = { (uint64_t)(uintptr_t)pc->m->hva, pc->m->size };
-		uint8_t msg[16 + sizeof(struct pc_stats)];
-		uint32_t kind = PC_REQ_STATS, len = sizeof(struct pc_stats);
-
-		ioctl(pc->uffd, UFFDIO_UNREGISTER, &rg);
-		pthread_mutex_lock(&pc->lock);
-		pc->st.postcopy_ms = (now_us() - pc->t0) / 1e3;
-		if (pc->nlat) {
-			qsort(pc->lat_us, pc->nlat, sizeof(double), cmp_double);
-			pc->st.fault_p50_us = pc->lat_us[pc->nlat / 2];
-			pc->st.fault_p99_us = pc->lat_us[pc->nlat * 99 / 100];
-			pc->st.fault_max_us = pc->lat_us[pc->nlat - 1];
-		}
-		memcpy(msg, &kind, 4);
-		memcpy(msg + 4, &len, 4);
-		memset(msg + 8, 0, 8);
-		memcpy(msg + 16, &pc->st, sizeof(pc->st));
-		log_info("post-copy complete in %.0f ms: %llu faults (p50 %.0f us, p99 %.0f us, max "
-			 "%.0f us), %llu pages demanded, %llu pushed, %llu duplicates",
-			 pc->st.postcopy_ms, (unsigned long long)pc->st.faults, pc->st.fault_p50_us,
-			 pc->st.fault_p99_us, pc->st.fault_max_us,
-			 (unsigned long long)pc->st.pages_demanded,
-			 (unsigned long long)pc->st.pages_pushed,
-			 (unsigned long long)pc->st.duplicates);
-		pthread_mutex_unlock(&pc->lock);
-		if (write(pc->urgent_fd, msg, sizeof(msg)) != (ssize_t)sizeof(msg))
-			log_warn("post-copy: could not send the statistics to the source");
-	}
+	complete(pc, ufd);
 out:
 	free(fault_t);
 	return NULL;
@@ -321,13 +359,16 @@ out:
 static void *bulk_thread(void *arg)
 {
 	struct pc_dst *pc = arg;
-	struct stream *s = pc->bulk;
+	struct stream *s;
 	static _Thread_local uint8_t run[RUN_PAGES * MEM_PAGE_SIZE];
 	uint8_t *run_dst = NULL;
 	uint32_t run_n = 0, type;
 	uint64_t pushed = 0, dups = 0;
 	int r = 0;
 
+	pthread_mutex_lock(&pc->lock);
+	s = pc->bulk;
+	pthread_mutex_unlock(&pc->lock);
 #define FLUSH() do {								\
 		if (run_n && r == 0) {						\
 			int k = install(pc, run_dst, run, (uint64_t)run_n * MEM_PAGE_SIZE); \
@@ -397,7 +438,7 @@ static void *bulk_thread(void *arg)
 	pc->st.duplicates += dups;
 	pthread_mutex_unlock(&pc->lock);
 	if (s->err || r < 0)
-		fail(pc, s->err ? s->msg : "installing pushed pages", s->err ? -s->err : -r);
+		pc_fail(pc, s->err ? s->msg : "installing pushed pages", s->err ? -s->err : -r);
 	else
 		__atomic_store_n(&pc->bulk_done, 1, __ATOMIC_RELEASE);
 #undef FLUSH
@@ -428,31 +469,47 @@ int pc_dst_start_bulk(struct pc_dst *pc)
 
 void pc_dst_finish(struct pc_dst *pc)
 {
-	if (pc->fault_started || pc->bulk_started) {
-		uint64_t one = 1;
+	uint64_t one = 1;
 
-		/* The VM may have ended before the last page: stop the threads. */
-		if (write(pc->stop_fd, &one, 8) != 8) {
-			/* cannot happen with an eventfd */
-		}
-		shutdown(pc->urgent_fd, SHUT_RDWR);
-		if (pc->bulk_started && pc->bulk_fd >= 0)
-			shutdown(pc->bulk_fd, SHUT_RDWR);
+	/* The VM may have ended before the last page: stop the threads. */
+	pthread_mutex_lock(&pc->lock);
+	pc->stopping = 1;
+	if (pc->stop_fd >= 0 && write(pc->stop_fd, &one, 8) != 8) {
+		/* cannot happen with an eventfd */
 	}
-	if (pc->fault_started)
-		pthread_join(pc->fault_thread, NULL);
+	if (pc->urgent_fd >= 0)
+		shutdown(pc->urgent_fd, SHUT_RDWR);
+	if (pc->bulk_started && pc->bulk_fd >= 0)
+		shutdown(pc->bulk_fd, SHUT_RDWR);
+	pthread_mutex_unlock(&pc->lock);
+	/* The recovery thread first: it may be joining or starting threads. */
+	if (pc->recover_started)
+		pthread_join(pc->recover_thread, NULL);
 	if (pc->bulk_started)
 		pthread_join(pc->bulk_thread, NULL);
-	pc->fault_started = pc->bulk_started = 0;
+	if (pc->fault_started)
+		pthread_join(pc->fault_thread, NULL);
+	pc->fault_started = pc->bulk_started = pc->recover_started = 0;
 	if (pc->uffd >= 0)
 		close(pc->uffd);
 	if (pc->stop_fd >= 0)
 		close(pc->stop_fd);
+	if (pc->wake_fd >= 0)
+		close(pc->wake_fd);
 	if (pc->urgent_fd >= 0)
 		close(pc->urgent_fd);
-	pc->uffd = pc->stop_fd = pc->urgent_fd = -1;
+	if (pc->next_urgent >= 0)
+		close(pc->next_urgent);
+	if (pc->own_bulk_fd >= 0) {
+		stream_free(&pc->rs);
+		close(pc->own_bulk_fd);
+	}
+	pc->uffd = pc->stop_fd = pc->wake_fd = pc->urgent_fd = pc->next_urgent = -1;
+	pc->own_bulk_fd = -1;
 	free(pc->requested);
+	free(pc->have);
 	free(pc->lat_us);
 	pc->requested = NULL;
+	pc->have = NULL;
 	pc->lat_us = NULL;
 }

@@ -23,6 +23,7 @@ enum section_type {
 	SEC_PAGES = 6,		/* migration: a batch of encoded pages (pages.h) */
 	SEC_DISCARD = 7,	/* post-copy: u32 n, n x (u64 first page, u64 pages) to drop */
 	SEC_POSTCOPY = 8,	/* post-copy: the rest of RAM comes on demand */
+	SEC_HAVE = 9,		/* post-copy resume: the pages the destination holds */
 };
 
 #endif

@@ -1,7 +1,9 @@
 /* transport: fd and memory transports (see transport.h). */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "transport.h"
 
@@ -49,6 +51,41 @@ static int fd_read_exact(struct transport *t, void *buf, size_t len)
 }
 
 static const struct transport_ops fd_ops = { fd_write_all, fd_read_exact };
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int fd_read_timed(int fd, void *buf, size_t n, int timeout_ms)
+{
+	double end = mono_ms() + timeout_ms;
+	size_t got = 0;
+
+	while (got < n) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = timeout_ms < 0 ? -1 : (int)(end - mono_ms()), r;
+		ssize_t k;
+
+		if (timeout_ms >= 0 && left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r == 0 ? -ETIMEDOUT : -errno;
+		k = read(fd, (char *)buf + got, n - got);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k <= 0)
+			return k == 0 ? -EPIPE : -errno;
+		got += (size_t)k;
+	}
+	return 0;
+}
 
 void fd_transport_init(struct fd_transport *ft, int fd)
 {

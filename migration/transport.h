@@ -27,6 +27,13 @@ struct fd_transport {
 };
 void fd_transport_init(struct fd_transport *ft, int fd);
 
+/* fd_read_timed(fd, buf, n, timeout_ms): exactly n bytes within timeout_ms
+ * (< 0: no limit), whatever the socket's own timeouts. 0, -ETIMEDOUT, -EPIPE
+ * at end of input, or -errno. For the short replies and requests beside
+ * the stream. A read that times out may have consumed part of the bytes:
+ * a timeout means the channel is no longer usable. */
+int fd_read_timed(int fd, void *buf, size_t n, int timeout_ms);
+
 /* Memory: writes append to a growing buffer; reads consume data[0..len).
  * cut_at (if not SIZE_MAX) makes every transfer past that byte fail, as a
  * dropped connection would. */

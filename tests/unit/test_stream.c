@@ -278,6 +278,30 @@ static void test_tcp(void)
 	CU_ASSERT(tcp_connect("127.0.0.1:47311", 2000) < 0);	/* refused */
 }
 
+/* The timed read beside the stream: whole reads across several writes, a
+ * timeout with nothing (or half) there, end of input. */
+static void test_read_timed(void)
+{
+	int fds[2];
+	char buf[8];
+
+	CU_ASSERT_FATAL(pipe(fds) == 0);
+	CU_ASSERT_EQUAL(write(fds[1], "abcd", 4), 4);
+	CU_ASSERT_EQUAL(fd_read_timed(fds[0], buf, 4, 100), 0);
+	CU_ASSERT(memcmp(buf, "abcd", 4) == 0);
+	CU_ASSERT_EQUAL(fd_read_timed(fds[0], buf, 4, 50), -ETIMEDOUT);
+	CU_ASSERT_EQUAL(write(fds[1], "xy", 2), 2);
+	CU_ASSERT_EQUAL(fd_read_timed(fds[0], buf, 4, 50), -ETIMEDOUT);
+	/* What a timed-out read took is gone: callers treat a timeout as a
+	 * broken channel, never retry on it. */
+	CU_ASSERT_EQUAL(write(fds[1], "zw", 2), 2);
+	CU_ASSERT_EQUAL(fd_read_timed(fds[0], buf, 2, -1), 0);
+	CU_ASSERT(memcmp(buf, "zw", 2) == 0);
+	close(fds[1]);
+	CU_ASSERT_EQUAL(fd_read_timed(fds[0], buf, 1, 100), -EPIPE);
+	close(fds[0]);
+}
+
 int suite_stream(void)
 {
 	static const struct unit_test t[] = {
@@ -291,6 +315,7 @@ int suite_stream(void)
 		{ "RAM: round trip, zero pages skipped", test_ram_round_trip },
 		{ "RAM: pages outside guest RAM, misaligned, too many", test_ram_hostile },
 		{ "TCP: address parsing, connect, accept, timeout, refusal", test_tcp },
+		{ "timed read: across writes, timeout, end of input", test_read_timed },
 		{ 0 }
 	};
 	return add_suite("stream", t);
