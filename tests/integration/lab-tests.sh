@@ -3,6 +3,17 @@
 # the sanitizer build (/bin/vmm-asan), the same suites against it.
 export GUEST_DIR=/guest MICRO_DIR=/micro
 cd /tmp
+# --retry VMM SUITE NAME [VMM SUITE NAME...]: run just those tests again
+# (scripts/run-tests.sh, after a first failure in the lab).
+if [ "$1" = --retry ]; then
+	shift
+	rc=0
+	while [ $# -ge 3 ]; do
+		VMM=$1 ITEST_EXACT=$3 /bin/integration-tests "$2" || rc=1
+		shift 3
+	done
+	exit $rc
+fi
 VMM=/bin/vmm /bin/integration-tests "$@"
 rc=$?
 if [ -x /bin/vmm-asan ]; then
