@@ -67,7 +67,7 @@ $(B)/micro/%.bin: $(B)/micro/%.elf
 
 # The Linux test guest: Debian's cloud kernel and our initramfs.
 linux-guest: $(B)/guest/bzImage $(B)/guest/initrd
-$(B)/guest/bzImage $(B)/guest/initrd: guests/linux/build.sh guests/linux/init guests/linux/dirtier.c guests/linux/now.c
+$(B)/guest/bzImage $(B)/guest/initrd: guests/linux/build.sh guests/linux/init $(wildcard guests/linux/*.c)
 	guests/linux/build.sh $(B)
 guest: micro linux-guest
 
@@ -85,11 +85,14 @@ $(B)/boottime: tests/tools/boottime.c
 	@$(CC) -O2 -static -Wall -Werror -o $@ $<
 
 # Benchmark helpers: the plain-TCP baseline and a QMP client for QEMU.
-TOOLS := $(B)/boottime $(B)/tcpcopy $(B)/qmp
+TOOLS := $(B)/boottime $(B)/tcpcopy $(B)/qmp $(B)/udpprobe
 tools: $(TOOLS)
 $(B)/tcpcopy: tests/tools/tcpcopy.c $(B)/obj/migration/tcp.o $(B)/obj/vmm/err.o
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -static -o $@ $^ -pthread
+$(B)/udpprobe: tests/tools/udpprobe.c
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -static -o $@ $<
 $(B)/qmp: tests/tools/qmp.c
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -static -o $@ $< -ljson-c
@@ -112,7 +115,7 @@ setup:
 	@scripts/setup.sh
 
 test: setup
-	$(MAKE) all guest $(B)/unit-tests $(B)/integration-tests asan-build
+	$(MAKE) all guest tools $(B)/unit-tests $(B)/integration-tests asan-build
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	scripts/run-tests.sh $(B)
 

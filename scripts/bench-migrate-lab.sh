@@ -5,12 +5,18 @@
 #   micro-idle-<strategy>     idle 1 GiB micro guest, 64 MiB of it written
 #   micro-full-raw            1 GiB micro guest, ~1 GiB written, stop-copy,
 #                             no compression: the engine's throughput
-#   linux-<rate>-<strategy>-<vmm>  Debian guest, 512 MiB, the dirtier over
-#                             256 MiB at <rate> MB/s (0 = flat out), ours
-#                             (vmm) and QEMU's (qemu), same lab, same guest
-# and a CHECK line per Linux run: did the guest pass VERIFY on hostB?
+#   linux-<link>-<wss>-<rate>-<strategy>-<vmm>  Debian guest, 512 MiB, the
+#                             dirtier over <wss> MiB at <rate> MB/s (0 = flat
+#                             out), the hosts' link shaped to <link> Mbit/s
+#                             with tc tbf (0 = unshaped); ours (vmm) and
+#                             QEMU's (qemu), same lab, same guest
+# a CHECK line per Linux run (did the guest pass VERIFY on hostB?) and a
+# PROBE line: udpprobe's view from namespace client of the guest's UDP echo
+# service on the LAN (tap1), asked every 5 ms across the migration.
 runs=${1:-3}
 rates=${2:-"5 0"}
+links=${3:-"0"}
+wsss=${4:-"256"}
 ip() { /usr/sbin/ip "$@"; }
 sh /lab/hosts-lab.sh up >/dev/null
 cd /tmp
@@ -59,8 +65,31 @@ for n in $(seq 1 "$runs"); do
 	ours_micro 1000 stop-copy micro-full-raw "$n" --compress none
 done
 
-cmdline() { # cmdline RATE
-	echo "console=ttyS0 panic=-1 quiet workload=dirtier dirty_mib=256 dirty_rate=$1 verify_s=2 heartbeat_ms=1000"
+cmdline() { # cmdline RATE WSS
+	echo "console=ttyS0 panic=-1 quiet workload=dirtier dirty_mib=$2 dirty_rate=$1 verify_s=2 heartbeat_ms=1000 net_ip=10.20.0.2/24 net_echo=7"
+}
+
+probe_start() {
+	# Every 5 ms: every 1 ms overloads the emulated guest (round trips of
+	# hundreds of ms); on hardware, PROBE_US=1000.
+	ip netns exec client udpprobe 10.20.0.2:7 900 "${PROBE_US:-5000}" > /tmp/probe.out 2>&1 &
+	probepid=$!
+	sleep 2
+}
+
+probe_end() {	# probe_end CASE RUN: a little after the guest checked, stop and report
+	sleep 1
+	killall -INT udpprobe	# not $probepid: `ip netns exec` may have forked
+	wait $probepid 2>/dev/null
+	echo "PROBE $1 $2 $(head -1 /tmp/probe.out)"
+}
+
+shape() {	# shape MBIT: the link between the hosts, both ways (0: unshaped)
+	for h in A B; do
+		tc -n host$h qdisc del dev veth$h root 2>/dev/null
+		[ "$1" = 0 ] || tc -n host$h qdisc add dev veth$h root tbf rate "${1}mbit" \
+			burst 256kb latency 100ms
+	done
 }
 
 check() {	# check LOG CASE RUN: the guest verifies on B after the move
@@ -72,59 +101,73 @@ check() {	# check LOG CASE RUN: the guest verifies on B after the move
 }
 
 ours_linux() {	# ours_linux RATE STRATEGY RUN
-	case=linux-$1-$2-vmm
+	case=linux-$pre-$1-$2-vmm
 	port=$((port + 1))
 	rm -f /tmp/a.log /tmp/b.log
 	ip netns exec hostA vmm run --kernel $k --initrd $i --memory 512M --api /tmp/a.sock \
-		--cmdline "$(cmdline "$1")" > /tmp/a.log 2>&1 &
-	wait_for /tmp/a.log "VERIFY OK" 240 || { echo "RESULT $case $3 {\"error\":\"no VERIFY\"}"; return; }
-	ip netns exec hostB vmm receive --listen 10.9.0.2:$port --api /tmp/b.sock > /tmp/b.log 2>&1 &
+		--net tap=tap1 --cmdline "$(cmdline "$1" "$wss")" > /tmp/a.log 2>&1 &
+	wait_for /tmp/a.log "VERIFY OK" 240 || { echo "RESULT $case $3 {\"error\":\"no VERIFY\"}"; vmm ctl --api /tmp/a.sock quit >/dev/null; wait; return; }
+	ip netns exec hostB vmm receive --listen 10.9.0.2:$port --api /tmp/b.sock \
+		--net tap=tap1 > /tmp/b.log 2>&1 &
 	wait_for /tmp/b.log waiting 30
+	probe_start
 	echo "RESULT $case $3 $(vmm migrate --api /tmp/a.sock --to 10.9.0.2:$port --strategy "$2" --json)"
 	wait_for /tmp/b.log "runs here" 30
 	: > /tmp/b.after; tail -f /tmp/b.log > /tmp/b.after & tailpid=$!
 	check /tmp/b.after "$case" "$3"
 	kill $tailpid
+	probe_end "$case" "$3"
 	vmm ctl --api /tmp/b.sock quit >/dev/null
 	wait
 }
 
-qemu_args() {	# the same machine on both sides
-	echo "-L /qemu -enable-kvm -cpu host -M pc -m 512 -smp 1 -nodefaults -nographic -no-reboot"
+qemu_args() {	# the same machine on both sides, its NIC on the host's tap1
+	echo "-L /qemu -enable-kvm -cpu host -M pc -m 512 -smp 1 -nodefaults -nographic -no-reboot" \
+	     "-netdev tap,id=n0,ifname=tap1,script=no,downscript=no" \
+	     "-device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01"
 }
 
 qemu_linux() {	# qemu_linux RATE STRATEGY RUN
-	case=linux-$1-$2-qemu
+	case=linux-$pre-$1-$2-qemu
 	port=$((port + 1))
 	caps="" after=""
 	[ "$2" = postcopy ] && caps=postcopy-ram after=0
 	rm -f /tmp/qa.log /tmp/qb.log /tmp/qa.sock /tmp/qb.sock
 	ip netns exec hostA qemu-system-x86_64 $(qemu_args) -serial file:/tmp/qa.log \
 		-qmp unix:/tmp/qa.sock,server=on,wait=off -kernel $k -initrd $i \
-		-append "$(cmdline "$1")" > /dev/null 2>&1 &
+		-append "$(cmdline "$1" "$wss")" > /dev/null 2>&1 &
 	wait_for /tmp/qa.log "VERIFY OK" 240 || { echo "RESULT $case $3 {\"error\":\"no VERIFY\"}"; qmp /tmp/qa.sock quit; wait; return; }
 	ip netns exec hostB qemu-system-x86_64 $(qemu_args) -serial file:/tmp/qb.log \
 		-qmp unix:/tmp/qb.sock,server=on,wait=off -kernel $k -initrd $i \
-		-append "$(cmdline "$1")" -incoming defer > /dev/null 2>&1 &
+		-append "$(cmdline "$1" "$wss")" -incoming defer > /dev/null 2>&1 &
 	_w=0; while [ ! -S /tmp/qb.sock ] && [ $_w -lt 300 ]; do sleep 0.1; _w=$((_w + 1)); done
 	sleep 0.5
 	ip netns exec hostB qmp /tmp/qb.sock incoming tcp:10.9.0.2:$port $caps
 	sleep 0.5
 	# QEMU's defaults otherwise (max-bandwidth, no auto-converge).
+	probe_start
 	echo "RESULT $case $3 $(qmp /tmp/qa.sock migrate tcp:10.9.0.2:$port 300 60 "$caps" $after)"
 	check /tmp/qb.log "$case" "$3"
+	probe_end "$case" "$3"
 	qmp /tmp/qa.sock quit 2>/dev/null; qmp /tmp/qb.sock quit 2>/dev/null
 	wait
 }
 
-for rate in $rates; do
-	for n in $(seq 1 "$runs"); do
-		for s in precopy postcopy hybrid; do
-			ours_linux "$rate" $s "$n"
-		done
-		for s in precopy postcopy; do
-			qemu_linux "$rate" $s "$n"
+for link in $links; do
+	shape "$link"
+	for wss in $wsss; do
+		pre=$link-$wss
+		for rate in $rates; do
+			for n in $(seq 1 "$runs"); do
+				for s in precopy postcopy hybrid; do
+					ours_linux "$rate" $s "$n"
+				done
+				for s in precopy postcopy; do
+					qemu_linux "$rate" $s "$n"
+				done
+			done
 		done
 	done
 done
+shape 0
 sh /lab/hosts-lab.sh down

@@ -6,21 +6,27 @@
 #   - engine: pre-copy and stop-copy downtime of an idle 1 GiB micro guest,
 #     and stop-copy throughput of a full 1 GiB guest against the TCP ceiling;
 #   - engine post-copy of the idle guest: downtime, fault latency;
-#   - Linux guest, 512 MiB, dirtier over 256 MiB at several rates (0 = flat
-#     out): our pre-copy, post-copy and hybrid against QEMU's pre-copy and
-#     postcopy-ram (defaults, downtime-limit 300 ms) in the same lab:
-#     downtime, total time, the ratio, and whether the guest verified its
-#     memory on the destination.
+#   - Linux guest, 512 MiB, dirtier over WSS MiB at several rates (0 = flat
+#     out), the link between the hosts unshaped or shaped with tc tbf (LINKS,
+#     Mbit/s, 0 = unshaped): our pre-copy, post-copy and hybrid against QEMU's
+#     pre-copy and postcopy-ram (defaults, downtime-limit 300 ms) in the same
+#     lab: downtime as each VMM measures it, the guest-observed interruption
+#     (the longest gap in replies to a UDP request sent every 5 ms - every 1
+#     ms overloads the emulated guest - from
+#     a third namespace to a service in the guest: the same measure for both),
+#     total time, the ratios, and whether the guest verified its memory on
+#     the destination.
 # Lab times are emulation times: compare within one run only.
 #
 # Everything goes into a results folder named by the run,
 # $B/results/migrate-YYYYmmdd-HHMMSS/: raw.txt (one line per run), runs.csv,
-# summary.md (the table below) and downtime.png (gnuplot, log scale).
+# summary.md (the table below), downtime.png, gap.png and total.png (gnuplot).
 # FROM=raw.txt re-summarises an earlier run without the lab.
 #
-#   scripts/bench-migrate.sh [BUILD_DIR] [RUNS] [RATES]   (make bench-migrate)
+#   scripts/bench-migrate.sh [BUILD_DIR] [RUNS] [RATES] [LINKS] [WSS]
+#   (make bench-migrate: 3 runs, rates "5 0", links "0 200", WSS "256")
 set -euo pipefail
-B=${1:-build} runs=${2:-3} rates=${3:-"5 0"}
+B=${1:-build} runs=${2:-3} rates=${3:-"5 0"} links=${4:-"0 200"} wsss=${5:-"256"}
 cd "$(dirname "$0")/.."
 dir=$B/results/migrate-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$dir"
@@ -28,18 +34,22 @@ out=$dir/raw.txt
 if [ -n "${FROM:-}" ]; then
 	cp "$FROM" "$out"
 else
-	scripts/lab.sh --build "$B" --with-qemu --timeout 3000 scripts/bench-migrate-lab.sh "$runs" "$rates" |
-		tr -d '\r' | grep -E '^(RESULT|CHECK)' > "$out" || true
+	scripts/lab.sh --build "$B" --with-qemu --timeout 14000 scripts/bench-migrate-lab.sh \
+		"$runs" "$rates" "$links" "$wsss" | tr -d '\r' | grep -E '^(RESULT|CHECK|PROBE)' > "$out" || true
 fi
 grep -q '^RESULT' "$out" || { echo "bench-migrate: the lab produced no results" >&2; exit 1; }
+# The axes, as the raw file has them (linux-LINK-WSS-RATE-STRATEGY-VMM).
+axis() { grep -o '^RESULT linux-[^ ]*' "$out" | cut -d- -f"$1" | sort -un | tr '\n' ' '; }
+links=$(axis 2) wsss=$(axis 3) rates=$(axis 4)
+runs=$(grep -c '^RESULT tcp ' "$out" || true)
 
-field() {	# field CASE KEY -> one value per successful run
-	grep "^RESULT $1 " "$out" | grep -v '"error"' | grep -v 'did-not-converge' |
+field() {	# field CASE KEY [KIND] -> one value per successful run (KIND: RESULT, PROBE)
+	grep "^${3:-RESULT} $1 " "$out" | grep -v '"error"' | grep -v 'did-not-converge' |
 		grep -v '"state":"failed"' | grep -v '"status":"failed"' |
 		grep -o "\"$2\":[0-9.e+-]*" | cut -d: -f2 || true
 }
-stats() {	# stats CASE KEY -> "median min max" (or "- - -")
-	field "$1" "$2" | sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "- - -"; exit}
+stats() {	# stats CASE KEY [KIND] -> "median min max" (or "- - -")
+	field "$1" "$2" "${3:-RESULT}" | sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "- - -"; exit}
 		m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2
 		printf "%.1f %.1f %.1f\n", m, v[1], v[NR]}'
 }
@@ -64,22 +74,28 @@ read -r p50 _ _ <<< "$(stats micro-idle-postcopy p50)"
 read -r pms _ _ <<< "$(stats micro-idle-postcopy postcopy_ms)"
 echo "micro post-copy: fault latency p50 $p50 us (median of runs), post-copy phase $pms ms"
 echo
-echo "Linux guest, 512 MiB, dirtier over 256 MiB (rate 0 = flat out); ours vs QEMU, same lab"
-printf '%-6s %-9s %24s %24s %7s %13s %13s\n' "MB/s" "strategy" "vmm downtime med/min/max" \
-	"qemu downtime med/min/max" "ratio" "vmm total ms" "qemu total ms"
-for r in $rates; do
+echo "Linux guest, 512 MiB, dirtier over WSS MiB at MB/s (0 = flat out), link Mbit/s (0 = unshaped);"
+echo "ours vs QEMU, same lab. Downtime as each VMM measures it; gap = the longest time the guest's"
+echo "UDP service went unanswered, seen from a third namespace (1 request/5 ms); medians over runs."
+printf '%-5s %-4s %-5s %-9s %22s %22s %6s %10s %10s %6s %12s %12s\n' "link" "wss" "MB/s" "strategy" \
+	"vmm downtime med/min/max" "qemu downtime med/min/max" "ratio" "vmm gap" "qemu gap" "ratio" \
+	"vmm total" "qemu total"
+for l in $links; do for w in $wsss; do for r in $rates; do
 	for s in precopy postcopy hybrid; do
-		read -r d dmin dmax <<< "$(stats linux-$r-$s-vmm downtime_ms)"
-		read -r q qmin qmax <<< "$(stats linux-$r-$s-qemu downtime_ms)"
-		read -r t _ _ <<< "$(stats linux-$r-$s-vmm total_ms)"
-		read -r qt _ _ <<< "$(stats linux-$r-$s-qemu total_ms)"
-		qok="$(runs_ok linux-$r-$s-qemu)/$runs"
+		c=linux-$l-$w-$r-$s
+		read -r d dmin dmax <<< "$(stats $c-vmm downtime_ms)"
+		read -r q qmin qmax <<< "$(stats $c-qemu downtime_ms)"
+		read -r g _ _ <<< "$(stats $c-vmm max_gap_ms PROBE)"
+		read -r qg _ _ <<< "$(stats $c-qemu max_gap_ms PROBE)"
+		read -r t _ _ <<< "$(stats $c-vmm total_ms)"
+		read -r qt _ _ <<< "$(stats $c-qemu total_ms)"
+		qok="$(runs_ok $c-qemu)/$runs"
 		[ $s = hybrid ] && qok="n/a"
-		printf '%-6s %-9s %24s %24s %7s %13s %13s\n' "$r" "$s" "$d / $dmin / $dmax" \
-			"$q / $qmin / $qmax" "$(ratio "$d" "$q")" "$t ($(runs_ok linux-$r-$s-vmm)/$runs)" \
-			"$qt ($qok)"
+		printf '%-5s %-4s %-5s %-9s %22s %22s %6s %10s %10s %6s %12s %12s\n' "$l" "$w" "$r" "$s" \
+			"$d / $dmin / $dmax" "$q / $qmin / $qmax" "$(ratio "$d" "$q")" "$g" "$qg" \
+			"$(ratio "$g" "$qg")" "$t ($(runs_ok $c-vmm)/$runs)" "$qt ($qok)"
 	done
-done
+done; done; done
 echo
 nc=$(grep -c 'did-not-converge' "$out" || true)
 [ "$nc" -gt 0 ] && echo "QEMU runs that did not finish in 60 s (cancelled):" \
@@ -91,38 +107,56 @@ grep '^CHECK' "$out" | grep -v ' ok$' || true
 
 # One CSV row per run: case, run, downtime, total time, bytes, state.
 {
-	echo "case,run,downtime_ms,total_ms,bytes_sent,status"
+	echo "case,run,downtime_ms,total_ms,bytes_sent,status,max_gap_ms,lost_replies"
 	grep '^RESULT' "$out" | while read -r _ c n json; do
 		get() { echo "$json" | grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2 | tr -d '"' || true; }
 		b=$(get bytes_sent); [ -n "$b" ] || b=$(get bytes)
 		st=$(get state); [ -n "$st" ] || st=$(get status)
-		echo "$c,$n,$(get downtime_ms),$(get total_ms),$b,$st"
+		p=$(grep "^PROBE $c $n " "$out" | head -1 | cut -d' ' -f4- || true)
+		gap=$(echo "$p" | grep -o '"max_gap_ms":[0-9.]*' | cut -d: -f2 || true)
+		lost=$(echo "$p" | grep -o '"lost":[0-9]*' | cut -d: -f2 || true)
+		echo "$c,$n,$(get downtime_ms),$(get total_ms),$b,$st,$gap,$lost"
 	done
 } > "$dir/runs.csv"
 
-# Downtime per strategy and dirty rate, ours beside QEMU's, log scale.
-plot=$dir/downtime.dat
-echo "# case vmm qemu" > "$plot"
-for r in $rates; do
+# Per strategy and case, ours beside QEMU's: downtime, the guest-observed
+# gap, and total time (log scale).
+plot=$dir/migrate.dat
+echo "# case vmm_downtime qemu_downtime vmm_gap qemu_gap vmm_total qemu_total" > "$plot"
+for l in $links; do for w in $wsss; do for r in $rates; do
 	for s in precopy postcopy hybrid; do
-		read -r d _ _ <<< "$(stats linux-$r-$s-vmm downtime_ms)"
-		read -r q _ _ <<< "$(stats linux-$r-$s-qemu downtime_ms)"
-		echo "\"$s ${r}MB/s\" ${d/-/NaN} ${q/-/NaN}" >> "$plot"
+		c=linux-$l-$w-$r-$s
+		row="\"$s ${r}MB/s"
+		[ "$l" = 0 ] || row="$row ${l}Mb"
+		[ "$(echo $wsss | wc -w)" -gt 1 ] && row="$row ${w}MiB"
+		row="$row\""
+		for k in "downtime_ms RESULT" "max_gap_ms PROBE" "total_ms RESULT"; do
+			set -- $k
+			read -r d _ _ <<< "$(stats $c-vmm $1 $2)"
+			read -r q _ _ <<< "$(stats $c-qemu $1 $2)"
+			row="$row ${d/-/NaN} ${q/-/NaN}"
+		done
+		echo "$row" >> "$plot"
 	done
-done
+done; done; done
 if command -v gnuplot > /dev/null; then
-	gnuplot <<GP || echo "bench-migrate: gnuplot failed; the data is in $plot" >&2
-set terminal png size 900,500
-set output "$dir/downtime.png"
-set title "Migration downtime, Linux guest 512 MiB, dirtier on 256 MiB (rate 0 = flat out), lab"
-set ylabel "downtime ms (log)"
+	for p in "downtime:2:3:downtime ms (log), as each VMM measures it" \
+		 "gap:4:5:longest unanswered time ms (log), UDP probe from outside" \
+		 "total:6:7:total migration time ms (log)"; do
+		IFS=: read -r name a b label <<< "$p"
+		gnuplot <<GP || echo "bench-migrate: gnuplot failed; the data is in $plot" >&2
+set terminal png size 1000,500
+set output "$dir/$name.png"
+set title "Linux guest 512 MiB, dirtier (rate 0 = flat out), lab: $label"
+set ylabel "$label"
 set logscale y
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set xtics rotate by -20
+set xtics rotate by -25
 set key top left
-plot "$plot" using 2:xtic(1) title "vmm", "" using 3 title "QEMU 7.2"
+plot "$plot" using $a:xtic(1) title "vmm", "" using $b title "QEMU 7.2"
 GP
+	done
 fi
-echo "results: $dir (summary.md, runs.csv, downtime.png, raw.txt)"
+echo "results: $dir (summary.md, runs.csv, downtime.png, gap.png, total.png, raw.txt)"

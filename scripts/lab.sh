@@ -39,14 +39,15 @@ root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lab,guest,micro,lib/modules,run,var}
 cp /bin/busybox "$root/bin/"
 for m in virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko \
-	 drivers/net/tun.ko drivers/net/veth.ko net/llc/llc.ko net/802/stp.ko net/bridge/bridge.ko; do
+	 drivers/net/tun.ko drivers/net/veth.ko net/llc/llc.ko net/802/stp.ko net/bridge/bridge.ko \
+	 net/sched/sch_tbf.ko; do
 	[ -f "$kdir/lib/modules/$kver/kernel/$m" ] && cp "$kdir/lib/modules/$kver/kernel/$m" "$root/lib/modules/"
 done
 cp "$B/vmm.static" "$root/bin/vmm"
 cp "$B/guest/bzImage" "$B/guest/initrd" "$root/guest/"
 cp "$B"/micro/*.bin "$root/micro/" 2>/dev/null || true
 [ -f "$B/integration-tests" ] && cp "$B/integration-tests" "$root/bin/"
-for t in boottime tcpcopy qmp; do [ -f "$B/$t" ] && cp "$B/$t" "$root/bin/"; done
+for t in boottime tcpcopy qmp udpprobe; do [ -f "$B/$t" ] && cp "$B/$t" "$root/bin/"; done
 # copy_dynamic BINARY NAME: a dynamically linked program and its libraries.
 copy_dynamic() {
 	cp "$1" "$root/bin/$2"
@@ -58,6 +59,8 @@ copy_dynamic() {
 # iproute2's ip (busybox's cannot handle network namespaces), first in PATH.
 mkdir -p "$root/usr/sbin"
 copy_dynamic "$(command -v ip)" ../usr/sbin/ip
+# tc, to shape the link between the hosts (tbf) in the benchmarks.
+command -v tc > /dev/null && copy_dynamic "$(command -v tc)" ../usr/sbin/tc
 # The sanitizer build of the VMM, when there is one, as /bin/vmm-asan.
 [ -x build/asan/vmm ] && copy_dynamic build/asan/vmm vmm-asan
 if [ "$with_qemu" = 1 ]; then
@@ -82,7 +85,7 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 mount -t tmpfs tmpfs /tmp; mount -t tmpfs tmpfs /run
 mkdir -p /dev/pts; mount -t devpts -o ptmxmode=0666 devpts /dev/pts
 ip link set lo up
-for m in irqbypass kvm kvm-amd tun veth llc stp bridge; do
+for m in irqbypass kvm kvm-amd tun veth llc stp bridge sch_tbf; do
 	[ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko 2>/dev/null
 done
 dmesg -n 1	# the lab kernel's own messages would interleave with the tests' output
