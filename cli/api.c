@@ -145,9 +145,28 @@ static json_object *cmd_resume(struct api *a, json_object *args)
 	return api_ok(NULL);
 }
 
+/* args.force: true, 1, "true" or "yes". */
+static int forced(json_object *args)
+{
+	json_object *v;
+
+	if (!args || !json_object_object_get_ex(args, "force", &v))
+		return 0;
+	if (json_object_is_type(v, json_type_string))
+		return !strcmp(json_object_get_string(v), "true") ||
+		       !strcmp(json_object_get_string(v), "yes");
+	return json_object_get_boolean(v);
+}
+
 static json_object *cmd_quit(struct api *a, json_object *args)
 {
-	(void)args;
+	/* A paused post-copy: this VMM holds pages the running guest on the
+	 * destination has not got; quitting throws them away. */
+	if (apimig_holds_vm(a->mig) && !forced(args))
+		return api_error("GenericError", "refused: a paused post-copy migration needs pages "
+				 "only this VMM holds; `vmm migrate --resume` finishes it (quit "
+				 "force=true gives those pages up, and the guest on the "
+				 "destination with them)");
 	vm_request_stop(a->t->vm, VM_STOP_QUIT, 0, "quit by the control API");
 	return api_ok(NULL);
 }
