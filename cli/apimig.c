@@ -236,6 +236,15 @@ json_object *apimig_status(struct apimig *m)
 	ADD_DBL("bandwidth_mbps", st.total_ms > 0 && st.state == MIG_COMPLETED ?
 		st.bytes_sent * 8 / 1e3 / st.total_ms : st.bandwidth_mbps);
 	ADD_DBL("expected_downtime_ms", st.expected_downtime_ms);
+	if (st.downtime_ms > 0) {
+		json_object *sw = json_object_new_object();
+
+		json_object_object_add(sw, "capture", json_object_new_double(st.sw_capture_ms));
+		json_object_object_add(sw, "send", json_object_new_double(st.sw_send_ms));
+		json_object_object_add(sw, "load", json_object_new_double(st.sw_load_ms));
+		json_object_object_add(sw, "run", json_object_new_double(st.sw_run_ms));
+		json_object_object_add(r, "downtime_parts_ms", sw);
+	}
 	ADD_INT("throttle_pct", st.throttle_pct);
 	ADD_INT("compress_switches", st.compress_switches);
 	o = json_object_new_boolean(st.converged);

@@ -133,7 +133,16 @@ static void summary(json_object *st)
 	printf("%s migration %s\n", str(st, "strategy"), str(st, "state"));
 	if (str(st, "message")[0])
 		printf("  %s\n", str(st, "message"));
-	printf("  downtime      %.1f ms\n", num(st, "downtime_ms"));
+	printf("  downtime      %.1f ms", num(st, "downtime_ms"));
+	{
+		json_object *sw;
+
+		if (json_object_object_get_ex(st, "downtime_parts_ms", &sw))
+			printf(" (stun + capture %.1f, send %.1f, destination load %.1f, to running "
+			       "%.1f)", num(sw, "capture"), num(sw, "send"), num(sw, "load"),
+			       num(sw, "run"));
+	}
+	printf("\n");
 	printf("  total         %.0f ms\n", num(st, "total_ms"));
 	printf("  sent          %.1f MiB, %.0f pages (+%.0f zero, %.0f lz4)\n",
 	       num(st, "bytes_sent") / 1048576, num(st, "pages_sent"), num(st, "zero_pages"),

@@ -36,6 +36,7 @@ struct engine {
 				 * request thread, claimed with atomics */
 	uint64_t npages;
 	double t0, t_stun;
+	double t_captured, t_sent, t_ok;	/* the switchover's steps */
 	int stunned, throttled;
 	int postcopy;		/* switch over to post-copy */
 	/* post-copy: the urgent channel, its writer lock, the request thread */

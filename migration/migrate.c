@@ -269,6 +269,7 @@ static int switchover(struct engine *e)
 		goto out;
 	}
 	e->stunned = 1;
+	e->t_captured = now_ms();
 	if (e->dl.on) {
 		if ((r = dirty_sync(&e->dl, e->bitmap, &n)) < 0) {
 			stream_fail(&e->s, r, "%s", err_msg());
@@ -291,8 +292,10 @@ static int switchover(struct engine *e)
 	stream_begin(&e->s, SEC_END, 0);
 	if (stream_end(&e->s) < 0)
 		goto out;
+	e->t_sent = now_ms();
 	engine_update(e, 0);
 	r = fd_read_timed(e->ft.fd, ok, 2, ACK_TIMEOUT_MS);
+	e->t_ok = now_ms();
 	if (r < 0 || memcmp(ok, "OK", 2)) {
 		stream_fail(&e->s, r < 0 ? r : -EPROTO, "the destination did not accept the VM (%s)",
 			    r == -EPIPE ? "it closed the connection: see its log" :
@@ -365,6 +368,10 @@ static int migrate(struct engine *e)
 	pthread_mutex_lock(&m->lock);
 	m->st.downtime_ms = (double)ns / 1e6 - e->t_stun;
 	m->st.stun_ms = now_ms() - e->t_stun;
+	m->st.sw_capture_ms = e->t_captured - e->t_stun;
+	m->st.sw_send_ms = e->t_sent - e->t_captured;
+	m->st.sw_load_ms = e->t_ok - e->t_sent;
+	m->st.sw_run_ms = (double)ns / 1e6 - e->t_ok;
 	if (e->postcopy) {
 		m->st.state = MIG_POSTCOPY_ACTIVE;
 		m->st.postcopy = 1;

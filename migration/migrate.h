@@ -82,6 +82,10 @@ struct mig_status {
 	int throttle_pct;
 	int converged;			/* pre-copy met the downtime target */
 	double total_ms, downtime_ms, setup_ms, stun_ms;
+	/* where the downtime went: stun and capture of the vCPU and device
+	 * state here; sending the last pages and the state; the destination
+	 * loading it until its "OK"; from "OK" to its vCPUs running */
+	double sw_capture_ms, sw_send_ms, sw_load_ms, sw_run_ms;
 	uint32_t compress_switches;
 	/* post-copy, measured by the destination */
 	int postcopy;			/* the switch to post-copy happened */
