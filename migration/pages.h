@@ -44,7 +44,8 @@ struct page_writer {
 	struct page_stats st;
 	char *cbuf;
 	/* adaptive compression window */
-	double t_enc, t_send;
+	double t_enc, t_send;		/* encoding (per batch) and sending time */
+	double t_batch;			/* when the open batch began */
 	uint64_t win_in, win_out;	/* page bytes in, encoded bytes out */
 	uint32_t win_batches;
 	double lz4_ratio;		/* last measured out/in while compressing */
