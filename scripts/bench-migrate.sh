@@ -34,8 +34,23 @@ out=$dir/raw.txt
 if [ -n "${FROM:-}" ]; then
 	cp "$FROM" "$out"
 else
+	# Cases: the TCP ceiling and 4 micro cases, then 5 Linux ones per link,
+	# working set and rate; a progress line per result as it comes.
+	total=$(( runs * (5 + 5 * $(echo $links | wc -w) * $(echo $wsss | wc -w) * $(echo $rates | wc -w)) ))
+	n=0
 	scripts/lab.sh --build "$B" --with-qemu --timeout 14000 scripts/bench-migrate-lab.sh \
-		"$runs" "$rates" "$links" "$wsss" | tr -d '\r' | grep -E '^(RESULT|CHECK|PROBE)' > "$out" || true
+		"$runs" "$rates" "$links" "$wsss" | tr -d '\r' | grep --line-buffered -E '^(RESULT|CHECK|PROBE)' |
+	while IFS= read -r line; do
+		echo "$line" >> "$out"
+		case $line in RESULT*)
+			n=$((n + 1))
+			set -- $line
+			d=$(echo "$4" | grep -o '"downtime_ms":[0-9.]*' | cut -d: -f2)
+			printf '\r\033[K[%d/%d] %s run %s: downtime %s ms' "$n" "$total" "$2" "$3" \
+				"${d:--}" >&2 ;;
+		esac
+	done || true
+	echo >&2
 fi
 grep -q '^RESULT' "$out" || { echo "bench-migrate: the lab produced no results" >&2; exit 1; }
 # The axes, as the raw file has them (linux-LINK-WSS-RATE-STRATEGY-VMM).
