@@ -278,6 +278,7 @@ static int incoming_handshake(struct snap_reader *in)
 static int postcopy_prepare(struct snap_reader *in, void *arg)
 {
 	struct run_ctx *ctx = arg;
+	struct timespec t0, t1;
 	char hello[8];
 	int fd = in->listen_fd >= 0 ? tcp_accept(in->listen_fd, 10000) : -ENOTCONN, r;
 
@@ -288,6 +289,7 @@ static int postcopy_prepare(struct snap_reader *in, void *arg)
 		close(fd);
 		return err_set(-EPROTO, "post-copy: the second connection is not an urgent channel");
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = pc_dst_prepare(&ctx->pc, &ctx->vm.mem, fd, in->fd, &in->s, in->listen_fd);
 	if (r < 0)
 		return r;	/* pc_dst_prepare closed what it took */
@@ -295,7 +297,10 @@ static int postcopy_prepare(struct snap_reader *in, void *arg)
 	r = pc_dst_start_faults(&ctx->pc);
 	if (r < 0)
 		return r;
-	log_info("post-copy: the VM will run before its memory is here; pages come on demand");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_info("post-copy: the VM will run before its memory is here; pages come on demand "
+		 "(userfaultfd set up in %.1f ms)", (t1.tv_sec - t0.tv_sec) * 1e3 +
+		 (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	return 0;
 }
 
