@@ -179,7 +179,7 @@ int cmd_migrate(int argc, char **argv)
 	};
 	const char *api = NULL, *to = NULL;
 	json_object *args = json_object_new_object(), *reply, *st = NULL;
-	int c, json = 0, quiet = 0, resume = 0, tty = isatty(2), rc;
+	int c, json = 0, quiet = 0, resume = 0, strategy_given = 0, tty = isatty(2), rc;
 	enum mig_strategy strategy = MIG_PRECOPY;
 	enum compress_mode comp;
 	uint64_t rate = 0;
@@ -195,6 +195,7 @@ int cmd_migrate(int argc, char **argv)
 		case 's':
 			if (mig_parse_strategy(optarg, &strategy) < 0)
 				die("--strategy: %s", err_msg());
+			strategy_given = 1;
 			break;
 		case 'd':
 			if (opt_long(optarg, 1, 600000, &v) < 0)
@@ -243,7 +244,7 @@ int cmd_migrate(int argc, char **argv)
 		json_object_put(args);
 		return 2;
 	}
-	if (resume && json_object_object_length(args) > 0) {
+	if (resume && (json_object_object_length(args) > 0 || strategy_given)) {
 		fprintf(stderr, "vmm: error: --resume takes only --api, --to, --json and --quiet\n");
 		json_object_put(args);
 		return 2;

@@ -49,6 +49,11 @@ static void test_usage_errors(void)
 	expect_error((char *[]){ V, "run", "--kernel", "x", "--cpus", "0", NULL }, 2, "--cpus");
 	expect_error((char *[]){ V, "run", "--kernel", "x", "--memory", "12Q", NULL }, 2,
 		     "--memory");
+	expect_error((char *[]){ V, "migrate", "--api", "/tmp/x", NULL }, 2, "--to");
+	expect_error((char *[]){ V, "migrate", "--api", "/tmp/x", "--resume", "--strategy",
+				 "precopy", NULL }, 2, "--resume takes only");
+	expect_error((char *[]){ V, "migrate", "--api", "/tmp/x", "--to", "1.2.3.4:5",
+				 "--strategy", "sideways", NULL }, 1, "unknown strategy");
 }
 
 static void test_bad_files(void)
