@@ -124,7 +124,7 @@ ours_linux() {	# ours_linux RATE STRATEGY RUN
 qemu_args() {	# the same machine on both sides, its NIC on the host's tap1
 	echo "-L /qemu -enable-kvm -cpu host -M pc -m 512 -smp 1 -nodefaults -nographic -no-reboot" \
 	     "-netdev tap,id=n0,ifname=tap1,script=no,downscript=no" \
-	     "-device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01"
+	     "-device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01,romfile="
 }
 
 qemu_linux() {	# qemu_linux RATE STRATEGY RUN
