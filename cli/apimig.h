@@ -1,6 +1,7 @@
 /* apimig: the control API's migration commands (migrate, migrate-status,
- * migrate-cancel, migrate-postcopy, migrate-resume) and the hooks through which the migration thread reaches
- * this VMM (struct mig_host): stun and resume run on the I/O thread through
+ * migrate-cancel, migrate-postcopy, migrate-resume) and the hooks through
+ * which the migration thread reaches this VMM (struct mig_host): stun and
+ * resume run on the I/O thread through
  * loop_call(), so the VM is never stunned in the middle of a device request.
  *
  * `migrate` starts the migration thread and returns at once; clients poll
