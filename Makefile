@@ -12,7 +12,7 @@ override LDLIBS += -ljson-c -llz4 -lxxhash -pthread
 B       := build
 
 VMM_SRCS := vmm/err.c vmm/kvm.c vmm/mem.c vmm/bus.c vmm/boot64.c vmm/linux.c vmm/acpi.c \
-            vmm/aml.c vmm/cpuid.c vmm/msr.c vmm/irq.c vmm/cpustate.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c vmm/dirty.c
+            vmm/aml.c vmm/cpuid.c vmm/msr.c vmm/irq.c vmm/cpustate.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c vmm/dirty.c vmm/pagemap.c
 DEV_SRCS := devices/devices.c devices/serial.c devices/i8042.c devices/rtc.c devices/pm.c \
             devices/debugport.c devices/virtqueue.c \
             devices/pci.c devices/msix.c devices/virtio-pci.c devices/virtio-rng.c \
@@ -38,7 +38,7 @@ MICRO_GUESTS := hello crash dirtier idle
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 
-.PHONY: tools bench-migrate fuzz asan-build bench-boot all guest micro linux-guest test unit integration demo asan clean setup lab-check
+.PHONY: tools bench-engine bench-migrate fuzz asan-build bench-boot all guest micro linux-guest test unit integration demo asan clean setup lab-check
 all: $(B)/vmm $(B)/vmm.static micro
 
 $(B)/obj/%.o: %.c
@@ -85,11 +85,16 @@ $(B)/boottime: tests/tools/boottime.c
 	@$(CC) -O2 -static -Wall -Werror -o $@ $<
 
 # Benchmark helpers: the plain-TCP baseline and a QMP client for QEMU.
-TOOLS := $(B)/boottime $(B)/tcpcopy $(B)/qmp $(B)/udpprobe
+TOOLS := $(B)/boottime $(B)/tcpcopy $(B)/pagecopy $(B)/qmp $(B)/udpprobe
 tools: $(TOOLS)
 $(B)/tcpcopy: tests/tools/tcpcopy.c $(B)/obj/migration/tcp.o $(B)/obj/vmm/err.o
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -static -o $@ $^ -pthread
+PAGECOPY_OBJS := $(addprefix $(B)/obj/,migration/pages.o migration/stream.o migration/transport.o \
+	migration/tcp.o migration/ram.o vmm/mem.o vmm/pagemap.o vmm/err.o)
+$(B)/pagecopy: tests/tools/pagecopy.c $(PAGECOPY_OBJS)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
 $(B)/udpprobe: tests/tools/udpprobe.c
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -static -o $@ $<
@@ -139,6 +144,10 @@ bench-boot: setup
 bench-migrate: setup
 	$(MAKE) all guest tools
 	scripts/bench-migrate.sh $(B)
+
+bench-engine: setup
+	$(MAKE) tools
+	scripts/bench-engine.sh $(B)
 
 clean:
 	rm -rf $(B)

@@ -269,6 +269,7 @@ static int switchover(struct engine *e)
 		goto out;
 	}
 	e->stunned = 1;
+	e->w.stable = 1;	/* from now on guest RAM stays as it is */
 	e->t_captured = now_ms();
 	if (e->dl.on) {
 		if ((r = dirty_sync(&e->dl, e->bitmap, &n)) < 0) {
@@ -404,7 +405,7 @@ static void *mig_thread(void *arg)
 	if (!r && m->resuming) {
 		/* A broken post-copy goes on: the VM is stunned here, the
 		 * counters carry on from where they were. */
-		e.postcopy = e.stunned = 1;
+		e.postcopy = e.stunned = e.w.stable = 1;
 		e.w.st = m->carry_pages;
 		e.s.bytes = m->carry_bytes;
 		r = pcs_resume(&e);

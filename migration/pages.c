@@ -41,6 +41,7 @@ int page_writer_init(struct page_writer *w, struct stream *s, const struct mem *
 	w->max_bw = max_bw;
 	w->lz4_ratio = 0.5;
 	w->lz4_rate = 500e6;
+	pagemap_open(&w->pm);
 	if (mode == COMPRESS_LZ4) {
 		w->cbuf = malloc((size_t)LZ4_compressBound((int)MEM_PAGE_SIZE));
 		if (!w->cbuf)
@@ -51,8 +52,12 @@ int page_writer_init(struct page_writer *w, struct stream *s, const struct mem *
 
 void page_writer_free(struct page_writer *w)
 {
+	if (!w->s)
+		return;		/* never initialized (a zeroed struct) */
 	free(w->cbuf);
 	w->cbuf = NULL;
+	pagemap_close(&w->pm);
+	w->s = NULL;
 }
 
 int compress_decide(int lz4_on, double t_enc, double t_send, double ratio, double lz4_rate,
@@ -141,7 +146,7 @@ int page_write(struct page_writer *w, uint64_t index)
 	}
 	w->st.pages++;
 	w->win_in += MEM_PAGE_SIZE;
-	if (ram_page_is_zero(p)) {
+	if (pagemap_untouched(&w->pm, p) || ram_page_is_zero(p)) {
 		stream_put_u64(s, gpa | PAGE_ZERO);
 		w->st.zero_pages++;
 		w->win_out += 8;
@@ -157,7 +162,10 @@ int page_write(struct page_writer *w, uint64_t index)
 		w->win_out += 10 + (uint64_t)c;
 	} else {
 		stream_put_u64(s, gpa | PAGE_RAW);
-		stream_put_bytes(s, p, MEM_PAGE_SIZE);
+		if (w->stable)		/* no copy: nothing writes the page now */
+			stream_put_ref(s, p, MEM_PAGE_SIZE);
+		else			/* a copy: the checksum must match what is sent */
+			stream_put_bytes(s, p, MEM_PAGE_SIZE);
 		w->st.raw_pages++;
 		w->st.payload += MEM_PAGE_SIZE;
 		w->win_out += 8 + MEM_PAGE_SIZE;
@@ -167,7 +175,7 @@ int page_write(struct page_writer *w, uint64_t index)
 	return s->err;
 }
 
-int pages_load(struct stream *s, struct mem *m, struct page_stats *st)
+int pages_load(struct stream *s, struct mem *m, struct page_stats *st, struct pagemap *pm)
 {
 	uint32_t count = stream_get_u32(s);
 
@@ -188,12 +196,14 @@ int pages_load(struct stream *s, struct mem *m, struct page_stats *st)
 					   (unsigned long long)gpa);
 		switch (enc) {
 		case PAGE_ZERO:
-			if (!ram_page_is_zero(dst))
-				memset(dst, 0, MEM_PAGE_SIZE);
+			if (!(pm && pagemap_untouched(pm, dst)) && !ram_page_is_zero(dst))
+				memset(dst, 0, MEM_PAGE_SIZE);	/* (it was touched) */
 			st->zero_pages++;
 			break;
 		case PAGE_RAW:
 			stream_get_bytes(s, dst, MEM_PAGE_SIZE);
+			if (pm)
+				pagemap_wrote(pm, dst);
 			st->raw_pages++;
 			break;
 		case PAGE_LZ4: {
@@ -212,6 +222,8 @@ int pages_load(struct stream *s, struct mem *m, struct page_stats *st)
 						   "page 0x%llx: LZ4 block of %u bytes does not "
 						   "decode to one page", (unsigned long long)gpa, len);
 			memcpy(dst, page, MEM_PAGE_SIZE);
+			if (pm)
+				pagemap_wrote(pm, dst);
 			st->lz4_pages++;
 			break;
 		}

@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 #include "../vmm/mem.h"
+#include "../vmm/pagemap.h"
 
 struct stream;
 
@@ -40,8 +41,11 @@ struct page_writer {
 	enum compress_mode mode;
 	int lz4_on;			/* compressing now (mode LZ4 only) */
 	uint64_t max_bw;		/* bytes/s, 0 = unlimited */
+	int stable;			/* RAM does not change (the VM is stunned):
+					 * raw pages go out from RAM in place */
 	uint32_t n;			/* pages in the open section */
 	struct page_stats st;
+	struct pagemap pm;		/* finds untouched (zero) pages unread */
 	char *cbuf;
 	/* adaptive compression window */
 	double t_enc, t_send;		/* encoding (per batch) and sending time */
@@ -55,7 +59,8 @@ struct page_writer {
 	uint64_t bw_bytes;
 };
 
-/* page_writer_init(w, s, m, mode, max_bw): returns 0 or -ENOMEM. */
+/* page_writer_init(w, s, m, mode, max_bw): returns 0 or -ENOMEM.
+ * page_writer_free(w): also fine on a zeroed, never initialized w. */
 int page_writer_init(struct page_writer *w, struct stream *s, const struct mem *m,
 		     enum compress_mode mode, uint64_t max_bw);
 void page_writer_free(struct page_writer *w);
@@ -73,10 +78,11 @@ int page_flush(struct page_writer *w);
 int compress_decide(int lz4_on, double t_enc, double t_send, double ratio, double lz4_rate,
 		    uint64_t window_bytes);
 
-/* pages_load(s, m, st): apply one PAGES section (after stream_next()). A
- * ZERO page is cleared only if it is not zero already, so untouched memory
- * on the destination stays unallocated. Returns 0 or the stream's error. */
-int pages_load(struct stream *s, struct mem *m, struct page_stats *st);
+/* pages_load(s, m, st, pm): apply one PAGES section (after stream_next()).
+ * A ZERO page is cleared only if it is not zero already, so untouched
+ * memory on the destination stays unallocated; pm (NULL: none) answers for
+ * untouched pages without reading them. Returns 0 or the stream's error. */
+int pages_load(struct stream *s, struct mem *m, struct page_stats *st, struct pagemap *pm);
 
 /* page_index_gpa(m, index): guest-physical address of page number index. */
 uint64_t page_index_gpa(const struct mem *m, uint64_t index);

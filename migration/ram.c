@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include "../migration/stream.h"
+#include "../vmm/pagemap.h"
 #include "ram.h"
 
 int ram_page_is_zero(const void *p)
@@ -20,19 +21,25 @@ static void put_run(struct stream *s, uint32_t type, const struct mem *m, uint64
 	stream_begin(s, type, 0);
 	stream_put_u64(s, gpa);
 	stream_put_u32(s, npages);
-	stream_put_bytes(s, mem_hva(m, gpa, npages * MEM_PAGE_SIZE), npages * MEM_PAGE_SIZE);
+	/* In place: the VM is paused while it is saved (ram.h). */
+	stream_put_ref(s, mem_hva(m, gpa, npages * MEM_PAGE_SIZE), npages * MEM_PAGE_SIZE);
 	stream_end(s);
 }
 
 int ram_save(struct stream *s, const struct mem *m, uint32_t type, struct ram_stats *st)
 {
+	struct pagemap pm;
+
+	pagemap_open(&pm);
 	for (int i = 0; i < m->nslots && !s->err; i++) {
 		const struct mem_slot *slot = &m->slots[i];
 		uint64_t run_start = 0;
 		uint32_t run = 0;
 
 		for (uint64_t off = 0; off < slot->len && !s->err; off += MEM_PAGE_SIZE) {
-			if (ram_page_is_zero(m->hva + slot->offset + off)) {
+			const uint8_t *p = m->hva + slot->offset + off;
+
+			if (pagemap_untouched(&pm, p) || ram_page_is_zero(p)) {
 				st->zero_pages++;
 				if (run)
 					put_run(s, type, m, run_start, run);
@@ -50,6 +57,7 @@ int ram_save(struct stream *s, const struct mem *m, uint32_t type, struct ram_st
 		if (run)
 			put_run(s, type, m, run_start, run);
 	}
+	pagemap_close(&pm);
 	return s->err;
 }
 

@@ -15,7 +15,8 @@ struct ram_stats {
 	uint64_t pages_sent, zero_pages;
 };
 
-/* ram_save(s, m, type, st): every non-zero page. Returns s->err. */
+/* ram_save(s, m, type, st): every non-zero page, sent from RAM in place
+ * (no copy), so the VM must stay paused until it returns. Returns s->err. */
 int ram_save(struct stream *s, const struct mem *m, uint32_t type, struct ram_stats *st);
 
 /* ram_page_is_zero(p): all 4096 bytes zero. */

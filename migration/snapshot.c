@@ -129,6 +129,7 @@ int snapshot_open_fd(struct snap_reader *r, int fd, const char *name, struct sna
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
 	r->listen_fd = -1;
+	pagemap_open(&r->pm);
 	fd_transport_init(&r->ft, r->fd);
 	stream_init(&r->s, &r->ft.t);
 	if (snapshot_read_config(&r->s, cfg) < 0) {
@@ -192,7 +193,7 @@ int snapshot_load(struct snap_reader *r, struct vm *vm, struct devices *ds)
 			ram_load(s, &vm->mem);
 			break;
 		case SEC_PAGES:
-			pages_load(s, &vm->mem, &r->pages);
+			pages_load(s, &vm->mem, &r->pages, &r->pm);
 			break;
 		case SEC_DISCARD: {
 			uint32_t n = stream_get_u32(s);
@@ -240,6 +241,7 @@ int snapshot_load(struct snap_reader *r, struct vm *vm, struct devices *ds)
 void snapshot_close(struct snap_reader *r)
 {
 	stream_free(&r->s);
+	pagemap_close(&r->pm);
 	if (r->fd >= 0)
 		close(r->fd);
 	if (r->listen_fd >= 0)

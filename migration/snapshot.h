@@ -48,6 +48,7 @@ struct snap_reader {
 	struct fd_transport ft;
 	struct stream s;
 	struct page_stats pages;	/* PAGES sections loaded (migration) */
+	struct pagemap pm;		/* zero pages: untouched ones go unread */
 	int postcopy;			/* a POSTCOPY section: RAM follows on demand */
 	int listen_fd;			/* incoming migration: for the urgent channel */
 	/* Called at the POSTCOPY section, before any state that follows it is

@@ -23,7 +23,11 @@ void stream_free(struct stream *s)
 {
 	free(s->wbuf);
 	free(s->rbuf);
+	free(s->refs);
+	XXH3_freeState(s->hash_state);
 	s->wbuf = s->rbuf = NULL;
+	s->refs = NULL;
+	s->hash_state = NULL;
 }
 
 int stream_fail(struct stream *s, int err, const char *fmt, ...)
@@ -107,7 +111,7 @@ static void reserve(struct stream *s, size_t n)
 
 	if (s->err)
 		return;
-	if (s->wlen + n > SEC_HDR + (size_t)STREAM_MAX_SECTION) {
+	if (s->wlen + s->ref_bytes + n > SEC_HDR + (size_t)STREAM_MAX_SECTION) {
 		stream_fail(s, -E2BIG, "section larger than %u bytes", STREAM_MAX_SECTION);
 		return;
 	}
@@ -130,6 +134,8 @@ void stream_begin(struct stream *s, uint32_t type, uint32_t flags)
 	uint32_t h[4] = { type, flags, 0, 0 };
 
 	s->wlen = 0;
+	s->nrefs = 0;
+	s->ref_bytes = 0;
 	s->in_section = 1;
 	reserve(s, SEC_HDR);
 	if (!s->err) {
@@ -151,14 +157,81 @@ void stream_put_bytes(struct stream *s, const void *p, size_t n)
 	s->wlen += n;
 }
 
+/* At most this many pieces, so that a section is one writev (IOV_MAX is
+ * 1024: each piece may need an inline run before it, plus the checksum). */
+#define MAX_REFS 510
+
+void stream_put_ref(struct stream *s, const void *p, size_t n)
+{
+	if (!s->in_section) {
+		stream_fail(s, -EINVAL, "put outside a section");
+		return;
+	}
+	if (s->nrefs == MAX_REFS || n == 0) {
+		stream_put_bytes(s, p, n);
+		return;
+	}
+	reserve(s, n);		/* checks the size only: the bytes stay at p */
+	if (s->err)
+		return;
+	if (s->nrefs == s->refcap) {
+		int cap = s->refcap ? 2 * s->refcap : 64;
+		struct stream_ref *r = realloc(s->refs, (size_t)cap * sizeof(*r));
+
+		if (!r) {
+			stream_fail(s, -ENOMEM, "out of memory for a section");
+			return;
+		}
+		s->refs = r;
+		s->refcap = cap;
+	}
+	s->refs[s->nrefs++] = (struct stream_ref){ .at = s->wlen, .p = p, .n = n };
+	s->ref_bytes += n;
+}
+
 void stream_put_u8(struct stream *s, uint8_t v) { stream_put_bytes(s, &v, 1); }
 void stream_put_u16(struct stream *s, uint16_t v) { stream_put_bytes(s, &v, 2); }
 void stream_put_u32(struct stream *s, uint32_t v) { stream_put_bytes(s, &v, 4); }
 void stream_put_u64(struct stream *s, uint64_t v) { stream_put_bytes(s, &v, 8); }
 
+/* A section with pieces in place: hash and send them in order, one writev. */
+static int end_with_refs(struct stream *s)
+{
+	struct iovec iov[2 * MAX_REFS + 2];
+	size_t prev = 0, total = 0;
+	uint64_t sum;
+	int n = 0, r;
+
+	if (!s->hash_state && !(s->hash_state = XXH3_createState()))
+		return stream_fail(s, -ENOMEM, "out of memory for a checksum");
+	XXH3_64bits_reset(s->hash_state);
+	for (int i = 0; i <= s->nrefs; i++) {
+		size_t at = i < s->nrefs ? s->refs[i].at : s->wlen;
+
+		if (at > prev)
+			iov[n++] = (struct iovec){ s->wbuf + prev, at - prev };
+		prev = at;
+		if (i < s->nrefs)
+			iov[n++] = (struct iovec){ (void *)s->refs[i].p, s->refs[i].n };
+	}
+	for (int i = 0; i < n; i++) {
+		XXH3_64bits_update(s->hash_state, iov[i].iov_base, iov[i].iov_len);
+		total += iov[i].iov_len;
+	}
+	sum = XXH3_64bits_digest(s->hash_state);
+	iov[n++] = (struct iovec){ &sum, sizeof(sum) };
+	total += sizeof(sum);
+	r = s->t->ops->writev_all(s->t, iov, n);
+	if (r < 0)
+		return stream_fail(s, r, "write failed after %llu bytes: %s",
+				   (unsigned long long)s->bytes, strerror(-r));
+	s->bytes += total;
+	return 0;
+}
+
 int stream_end(struct stream *s)
 {
-	uint32_t len = (uint32_t)(s->wlen - SEC_HDR);
+	uint32_t len = (uint32_t)(s->wlen - SEC_HDR + s->ref_bytes);
 	uint64_t sum;
 
 	if (!s->in_section)
@@ -167,6 +240,8 @@ int stream_end(struct stream *s)
 	if (s->err)
 		return s->err;
 	memcpy(s->wbuf + 8, &len, 4);
+	if (s->nrefs)
+		return end_with_refs(s);
 	sum = XXH3_64bits(s->wbuf, s->wlen);
 	/* One write per section: the checksum rides at the end of the buffer. */
 	s->in_section = 1;
@@ -181,7 +256,10 @@ int stream_end(struct stream *s)
 
 void stream_patch_u32(struct stream *s, size_t off, uint32_t v)
 {
-	if (s->in_section && !s->err && SEC_HDR + off + 4 <= s->wlen)
+	/* Only bytes before the first piece in place sit at their offset. */
+	size_t end = s->nrefs ? s->refs[0].at : s->wlen;
+
+	if (s->in_section && !s->err && SEC_HDR + off + 4 <= end)
 		memcpy(s->wbuf + SEC_HDR + off, &v, 4);
 }
 

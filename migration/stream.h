@@ -14,6 +14,12 @@
 #include <stdint.h>
 #include "transport.h"
 
+struct stream_ref {
+	size_t at;		/* where in the section's own bytes it goes */
+	const void *p;
+	size_t n;
+};
+
 #define STREAM_MAGIC		"VMMSTATE"
 #define STREAM_VERSION		1
 #define STREAM_MAX_SECTION	(64u << 20)	/* bytes of payload */
@@ -28,6 +34,10 @@ struct stream {
 	uint8_t *wbuf;
 	size_t wlen, wcap;
 	int in_section;
+	struct stream_ref *refs;	/* stream_put_ref pieces of the open section */
+	int nrefs, refcap;
+	size_t ref_bytes;
+	void *hash_state;		/* XXH3 state for sections with pieces */
 	/* reader */
 	uint8_t *rbuf;
 	size_t rlen, rpos, rcap;
@@ -49,9 +59,15 @@ void stream_put_u16(struct stream *s, uint16_t v);
 void stream_put_u32(struct stream *s, uint32_t v);
 void stream_put_u64(struct stream *s, uint64_t v);
 void stream_put_bytes(struct stream *s, const void *p, size_t n);
+/* stream_put_ref(s, p, n): like stream_put_bytes, but the n bytes are not
+ * copied: the section goes out with them read from p in place (writev), so
+ * they must not change until stream_end returns. For guest RAM of a stunned
+ * VM; the checksum is computed from the same bytes the socket is given. */
+void stream_put_ref(struct stream *s, const void *p, size_t n);
 int stream_end(struct stream *s);	/* sends the section; returns s->err */
 /* stream_patch_u32(s, off, v): overwrite 4 payload bytes at off of the open
- * section (a count known only at the end). */
+ * section (a count known only at the end); they must come before any
+ * stream_put_ref piece. */
 void stream_patch_u32(struct stream *s, size_t off, uint32_t v);
 
 /* Reader. stream_read_header checks magic and version. stream_next reads and

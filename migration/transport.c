@@ -1,5 +1,6 @@
 /* transport: fd and memory transports (see transport.h). */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,38 @@ static int fd_read_exact(struct transport *t, void *buf, size_t len)
 	return 0;
 }
 
-static const struct transport_ops fd_ops = { fd_write_all, fd_read_exact };
+static int fd_writev_all(struct transport *t, const struct iovec *iov, int n)
+{
+	struct fd_transport *ft = (struct fd_transport *)t;
+	struct iovec cur[IOV_MAX], *p = cur;
+
+	if (n < 0 || n > IOV_MAX)
+		return -EINVAL;
+	memcpy(cur, iov, (size_t)n * sizeof(*iov));	/* advanced below */
+	while (n) {
+		ssize_t k = writev(ft->fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -ETIMEDOUT;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		/* Skip what went out, which may end inside a piece. */
+		while (n && (size_t)k >= p->iov_len) {
+			k -= (ssize_t)p->iov_len;
+			p++;
+			n--;
+		}
+		if (n) {
+			p->iov_base = (char *)p->iov_base + k;
+			p->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+static const struct transport_ops fd_ops = { fd_write_all, fd_read_exact, fd_writev_all };
 
 static double mono_ms(void)
 {
@@ -129,7 +161,18 @@ static int mem_read_exact(struct transport *t, void *buf, size_t len)
 	return 0;
 }
 
-static const struct transport_ops mem_ops = { mem_write_all, mem_read_exact };
+static int mem_writev_all(struct transport *t, const struct iovec *iov, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int r = mem_write_all(t, iov[i].iov_base, iov[i].iov_len);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static const struct transport_ops mem_ops = { mem_write_all, mem_read_exact, mem_writev_all };
 
 void mem_transport_init(struct mem_transport *mt, const uint8_t *data, size_t len)
 {

@@ -6,14 +6,17 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 struct transport;
 
 struct transport_ops {
 	/* write_all: all len bytes or -errno. read_exact: all len bytes, -EPIPE
-	 * at end of input, or -errno. */
+	 * at end of input, or -errno. writev_all: the n pieces in order, all
+	 * of them or -errno (a socket takes them in one system call). */
 	int (*write_all)(struct transport *t, const void *buf, size_t len);
 	int (*read_exact)(struct transport *t, void *buf, size_t len);
+	int (*writev_all)(struct transport *t, const struct iovec *iov, int n);
 };
 
 struct transport {

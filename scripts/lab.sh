@@ -47,7 +47,7 @@ cp "$B/vmm.static" "$root/bin/vmm"
 cp "$B/guest/bzImage" "$B/guest/initrd" "$root/guest/"
 cp "$B"/micro/*.bin "$root/micro/" 2>/dev/null || true
 [ -f "$B/integration-tests" ] && cp "$B/integration-tests" "$root/bin/"
-for t in boottime tcpcopy qmp udpprobe; do [ -f "$B/$t" ] && cp "$B/$t" "$root/bin/"; done
+for t in boottime tcpcopy pagecopy qmp udpprobe; do [ -f "$B/$t" ] && cp "$B/$t" "$root/bin/"; done
 # copy_dynamic BINARY NAME: a dynamically linked program and its libraries.
 copy_dynamic() {
 	cp "$1" "$root/bin/$2"

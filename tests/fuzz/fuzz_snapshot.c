@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			else if (type == SEC_RAM)
 				ram_load(&s, &m);
 			else if (type == SEC_PAGES)
-				pages_load(&s, &m, &ps);
+				pages_load(&s, &m, &ps, NULL);
 			else if (type == SEC_END)
 				break;
 			s.err = 0;

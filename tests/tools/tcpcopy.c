@@ -4,10 +4,15 @@
  * namespaces can carry, with the same socket settings as migration
  * (migration/tcp.c). Prints "TCPCOPY mib=N ms=T mbit_s=R" on the receiver.
  *
- *   tcpcopy recv ADDR:PORT        tcpcopy send ADDR:PORT MIB */
+ * With "spread" the sender writes MIB MiB of distinct, resident memory
+ * instead of one hot 1 MiB buffer again and again, as a VMM sending guest
+ * RAM must (its bytes come from memory, not from the cache).
+ *
+ *   tcpcopy recv ADDR:PORT        tcpcopy send ADDR:PORT MIB [spread] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include "../../migration/tcp.h"
@@ -50,8 +55,20 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 4 && !strcmp(argv[1], "send")) {
 		long mib = atol(argv[3]);
+		int spread = argc >= 5 && !strcmp(argv[4], "spread");
+		char *src = buf;
 
 		memset(buf, 0x5a, sizeof(buf));
+		if (spread) {
+			src = mmap(NULL, (size_t)mib << 20, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			if (src == MAP_FAILED) {
+				perror("tcpcopy: mmap");
+				return 1;
+			}
+			madvise(src, (size_t)mib << 20, MADV_HUGEPAGE);	/* as guest RAM */
+			memset(src, 0x5a, (size_t)mib << 20);
+		}
 		fd = tcp_connect(argv[2], 10000);
 		if (fd < 0) {
 			fprintf(stderr, "tcpcopy: %s\n", err_msg());
@@ -59,7 +76,8 @@ int main(int argc, char **argv)
 		}
 		for (long i = 0; i < mib; i++)
 			for (size_t off = 0; off < sizeof(buf);) {
-				ssize_t n = write(fd, buf + off, sizeof(buf) - off);
+				ssize_t n = write(fd, (spread ? src + ((size_t)i << 20) : buf) + off,
+						  sizeof(buf) - off);
 
 				if (n <= 0) {
 					perror("tcpcopy: write");
@@ -70,6 +88,6 @@ int main(int argc, char **argv)
 		close(fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tcpcopy recv ADDR:PORT | tcpcopy send ADDR:PORT MIB\n");
+	fprintf(stderr, "usage: tcpcopy recv ADDR:PORT | tcpcopy send ADDR:PORT MIB [spread]\n");
 	return 2;
 }

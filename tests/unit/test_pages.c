@@ -5,6 +5,7 @@
  * page, bad counts, leftover bytes) refused with a message. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "../../migration/pages.h"
 #include "../../migration/proto.h"
 #include "../../migration/stream.h"
@@ -58,7 +59,7 @@ static int round_trip(struct mem *src, struct mem *dst, enum compress_mode mode,
 	memset(in, 0, sizeof(*in));
 	while ((r = stream_next(&s, &type, NULL, NULL)) == 0) {
 		CU_ASSERT_EQUAL(type, SEC_PAGES);
-		if ((r = pages_load(&s, dst, in)) < 0)
+		if ((r = pages_load(&s, dst, in, NULL)) < 0)
 			break;
 	}
 	/* The end of input after whole sections is the normal end here. */
@@ -66,6 +67,115 @@ static int round_trip(struct mem *src, struct mem *dst, enum compress_mode mode,
 	stream_free(&s);
 	mem_transport_free(&mt);
 	return r;
+}
+
+/* All of src's pages as the writer sends them, copied or (stable) from RAM
+ * in place, into mt. */
+static void encode(struct mem *src, int stable, struct mem_transport *mt)
+{
+	struct stream s;
+	struct page_writer w;
+
+	mem_transport_init(mt, NULL, 0);
+	stream_init(&s, &mt->t);
+	CU_ASSERT_EQUAL_FATAL(page_writer_init(&w, &s, src, COMPRESS_LZ4, 0), 0);
+	w.stable = stable;
+	for (uint64_t i = 0; i < PAGES; i++)
+		page_write(&w, i);
+	page_flush(&w);
+	CU_ASSERT_EQUAL(s.err, 0);
+	page_writer_free(&w);
+	stream_free(&s);
+}
+
+/* A stunned VM's pages go out from RAM in place: the stream is the very
+ * one the copying writer makes. */
+static void test_stunned_in_place(void)
+{
+	struct mem_transport x, y;
+	struct mem a;
+
+	CU_ASSERT_FATAL(mem_init(&a, MEM_MIN_SIZE) == 0);
+	fill(&a);
+	encode(&a, 0, &x);
+	encode(&a, 1, &y);
+	CU_ASSERT(x.len > PAGES * 8 && x.len == y.len && memcmp(x.data, y.data, x.len) == 0);
+	mem_transport_free(&x);
+	mem_transport_free(&y);
+	mem_free(&a);
+}
+
+/* Untouched pages are found without reading them; written, discarded and
+ * written-by-the-owner pages are told apart. */
+static void test_untouched(void)
+{
+	uint8_t *p = mmap(NULL, 4 * MEM_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct pagemap pm;
+
+	CU_ASSERT_FATAL(p != MAP_FAILED);
+	madvise(p, 4 * MEM_PAGE_SIZE, MADV_NOHUGEPAGE);
+	p[MEM_PAGE_SIZE] = 1;
+	p[2 * MEM_PAGE_SIZE] = 1;
+	madvise(p + 2 * MEM_PAGE_SIZE, MEM_PAGE_SIZE, MADV_DONTNEED);
+	pagemap_open(&pm);
+	CU_ASSERT_FATAL(pm.fd >= 0);	/* /proc/self/pagemap */
+	CU_ASSERT_EQUAL(pagemap_untouched(&pm, p), 1);
+	CU_ASSERT_EQUAL(pagemap_untouched(&pm, p + MEM_PAGE_SIZE), 0);
+	CU_ASSERT_EQUAL(pagemap_untouched(&pm, p + 2 * MEM_PAGE_SIZE), 1);	/* discarded */
+	/* The window is a snapshot: the owner's own write must be noted. */
+	p[3 * MEM_PAGE_SIZE] = 1;
+	CU_ASSERT_EQUAL(pagemap_untouched(&pm, p + 3 * MEM_PAGE_SIZE), 1);
+	pagemap_wrote(&pm, p + 3 * MEM_PAGE_SIZE);
+	CU_ASSERT_EQUAL(pagemap_untouched(&pm, p + 3 * MEM_PAGE_SIZE), 0);
+	pagemap_close(&pm);
+	munmap(p, 4 * MEM_PAGE_SIZE);
+}
+
+/* The loader notes its own writes: a page that a batch wrote and a later
+ * batch says is zero is cleared, although the loader's window of the
+ * pagemap was read before the first write. */
+static void test_loader_notes_writes(void)
+{
+	struct mem_transport mt;
+	struct page_stats st = { 0 };
+	struct pagemap pm;
+	struct stream s;
+	struct mem m;
+	uint8_t page[MEM_PAGE_SIZE];
+	uint32_t type;
+
+	memset(page, 0x77, sizeof(page));
+	CU_ASSERT_FATAL(mem_init(&m, MEM_MIN_SIZE) == 0);
+	mem_transport_init(&mt, NULL, 0);
+	stream_init(&s, &mt.t);
+	/* batch 1: page 0 zero (reads the window), page 1 raw */
+	stream_begin(&s, SEC_PAGES, 0);
+	stream_put_u32(&s, 2);
+	stream_put_u64(&s, 0 | PAGE_ZERO);
+	stream_put_u64(&s, MEM_PAGE_SIZE | PAGE_RAW);
+	stream_put_bytes(&s, page, sizeof(page));
+	stream_end(&s);
+	/* batch 2: page 1 zero */
+	stream_begin(&s, SEC_PAGES, 0);
+	stream_put_u32(&s, 1);
+	stream_put_u64(&s, MEM_PAGE_SIZE | PAGE_ZERO);
+	stream_end(&s);
+	stream_free(&s);
+	stream_init(&s, &mt.t);
+	pagemap_open(&pm);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(stream_next(&s, &type, NULL, NULL), 0);
+		CU_ASSERT_EQUAL(pages_load(&s, &m, &st, &pm), 0);
+		if (i == 0)
+			CU_ASSERT_EQUAL(m.hva[MEM_PAGE_SIZE], 0x77);
+	}
+	CU_ASSERT_EQUAL(m.hva[MEM_PAGE_SIZE], 0);
+	CU_ASSERT_EQUAL(st.zero_pages, 2);
+	pagemap_close(&pm);
+	stream_free(&s);
+	mem_transport_free(&mt);
+	mem_free(&m);
 }
 
 static void test_round_trip(void)
@@ -149,7 +259,7 @@ static int load_batch(struct mem *m, const void *payload, size_t len, char *msg)
 	stream_init(&s, &mt.t);
 	r = stream_next(&s, &type, NULL, NULL);
 	if (r == 0)
-		r = pages_load(&s, m, &st);
+		r = pages_load(&s, m, &st, NULL);
 	snprintf(msg, 256, "%s", s.msg);
 	stream_free(&s);
 	mem_transport_free(&mt);
@@ -259,6 +369,9 @@ int suite_pages(void)
 {
 	static const struct unit_test t[] = {
 		{ "zero, raw and LZ4 pages round-trip bit-exact", test_round_trip },
+		{ "stunned VM: pages sent in place, the same stream", test_stunned_in_place },
+		{ "untouched pages found without reading them", test_untouched },
+		{ "loader notes its own writes: zero after raw cleared", test_loader_notes_writes },
 		{ "LZ4 off when the link outruns it, on when the link is slow",
 		  test_compression_decision },
 		{ "many windows of pages: bytes exact whatever LZ4 decides",
