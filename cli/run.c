@@ -411,7 +411,7 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 	if (o->incoming)
 		incoming_running(restore);
 	if (restore)
-		devices_announce(&ctx->devs);
+		devices_arrived(&ctx->devs);
 	if (ctx->postcopy) {
 		r = pc_dst_start_bulk(&ctx->pc);
 		if (r == 0)

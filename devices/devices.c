@@ -112,8 +112,10 @@ void devices_resume(struct devices *ds)
 		virtio_pci_resume(ds->virtio[i].dev);
 }
 
-void devices_announce(struct devices *ds)
+void devices_arrived(struct devices *ds)
 {
+	for (int i = 0; i < ds->nvirtio; i++)
+		virtio_pci_arrived(ds->virtio[i].dev);
 	for (int i = 0; i < ds->nvirtio; i++)
 		if (ds->virtio[i].announce)
 			ds->virtio[i].announce(ds->virtio[i].dev);

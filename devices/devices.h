@@ -38,9 +38,11 @@ struct stream;
 /* devices_resume(ds): after vm_resume(), let devices process what queued up. */
 void devices_resume(struct devices *ds);
 int devices_save(struct devices *ds, struct stream *s, uint32_t type);
-/* devices_announce(ds): after the VM arrived here (migration, restore), each
- * network card tells the LAN where the guest's MAC now is. */
-void devices_announce(struct devices *ds);
+/* devices_arrived(ds): after the VM arrived here (migration, restore) and
+ * runs: each virtio device processes its queues once and re-arms (see
+ * virtio_pci_arrived), then each network card tells the LAN where the
+ * guest's MAC now is. I/O thread. */
+void devices_arrived(struct devices *ds);
 int devices_load(struct devices *ds, struct stream *s);
 
 #endif

@@ -367,6 +367,16 @@ void virtio_pci_resume(struct virtio_pci *vp)
 	pthread_mutex_unlock(&vp->lock);
 }
 
+void virtio_pci_arrived(struct virtio_pci *vp)
+{
+	pthread_mutex_lock(&vp->lock);
+	for (int q = 0; q < vp->ops->nqueues; q++)
+		if (vp->vq[q].enabled)
+			vp->deferred |= 1u << q;
+	pthread_mutex_unlock(&vp->lock);
+	virtio_pci_resume(vp);
+}
+
 void virtio_pci_save(struct virtio_pci *vp, struct stream *s)
 {
 	pthread_mutex_lock(&vp->lock);

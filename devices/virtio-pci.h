@@ -48,6 +48,12 @@ struct stream;
 /* virtio_pci_resume(vp): after a pause, process the queues the driver kicked
  * meanwhile and re-arm the device. I/O thread. */
 void virtio_pci_resume(struct virtio_pci *vp);
+/* virtio_pci_arrived(vp): the VM was just restored or migrated here and runs:
+ * process every enabled queue once, as if kicked (a kick the driver gave
+ * while the source was stunned stayed there, and the driver may not kick
+ * again for buffers it thinks the device has seen), and re-arm the device
+ * (frames that reached the tap while the VM was loading). I/O thread. */
+void virtio_pci_arrived(struct virtio_pci *vp);
 void virtio_pci_save(struct virtio_pci *vp, struct stream *s);
 int virtio_pci_load(struct virtio_pci *vp, struct stream *s);
 
