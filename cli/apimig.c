@@ -246,6 +246,26 @@ json_object *apimig_status(struct apimig *m)
 		json_object_object_add(r, "downtime_parts_ms", sw);
 	}
 	ADD_INT("throttle_pct", st.throttle_pct);
+	ADD_DBL("t0_mono_ms", st.t0_mono_ms);
+	if (st.stun_at_ms > 0)
+		ADD_DBL("stun_at_ms", st.stun_at_ms);
+	if (st.nrounds) {
+		json_object *rs = json_object_new_array();
+
+		for (uint32_t i = 0; i < st.nrounds; i++) {
+			json_object *o = json_object_new_object();
+			const struct mig_round *rd = &st.rounds[i];
+
+			json_object_object_add(o, "start_ms", json_object_new_double(rd->start_ms));
+			json_object_object_add(o, "ms", json_object_new_double(rd->ms));
+			json_object_object_add(o, "pages", json_object_new_int64((int64_t)rd->pages));
+			json_object_object_add(o, "dirty", json_object_new_int64((int64_t)rd->dirty));
+			json_object_object_add(o, "throttle_pct",
+					       json_object_new_int(rd->throttle_pct));
+			json_object_array_add(rs, o);
+		}
+		json_object_object_add(r, "rounds", rs);
+	}
 	ADD_INT("compress_switches", st.compress_switches);
 	o = json_object_new_boolean(st.converged);
 	json_object_object_add(r, "converged", o);

@@ -166,7 +166,7 @@ static int precopy(struct engine *e)
 	m->st.state = MIG_ACTIVE;
 	pthread_mutex_unlock(&m->lock);
 	for (uint32_t round = 0;; round++) {
-		double t = now_ms(), ms;
+		double t = now_ms(), ms, t_round = t;
 		uint64_t b0 = e->s.bytes, p0 = e->w.st.pages;
 
 		if (send_bitmap(e, dirty) < 0)
@@ -184,6 +184,12 @@ static int precopy(struct engine *e)
 			return stream_fail(&e->s, r, "%s", err_msg());
 		dirty = count_bits(e->bitmap, e->npages);
 		pthread_mutex_lock(&m->lock);
+		if (round < MIG_MAX_ROUNDS) {
+			m->st.rounds[round] = (struct mig_round){
+				.start_ms = t_round - e->t0, .ms = ms, .pages = e->w.st.pages - p0,
+				.dirty = dirty, .throttle_pct = e->vm->throttle_pct };
+			m->st.nrounds = round + 1;
+		}
 		m->st.iteration = round + 1;
 		m->st.dirty_pages = dirty;
 		m->st.dirty_rate_mbps = t > t_sync ? n * MEM_PAGE_SIZE * 8 / 1e3 / (t - t_sync) : 0;
@@ -263,6 +269,9 @@ static int switchover(struct engine *e)
 	mem_transport_init(&mt, NULL, 0);
 	stream_init(&ms, &mt.t);
 	e->t_stun = now_ms();
+	pthread_mutex_lock(&m->lock);
+	m->st.stun_at_ms = e->t_stun - e->t0;
+	pthread_mutex_unlock(&m->lock);
 	r = m->host->stun(m->host, &ms);
 	if (r < 0) {
 		stream_fail(&e->s, r, "cannot stun the VM: %s", ms.err ? ms.msg : err_msg());
@@ -476,6 +485,7 @@ int mig_start(struct migration *m, const struct mig_params *p, struct mig_host *
 	m->st.state = MIG_SETUP;
 	m->st.strategy = p->strategy;
 	m->st.ram_pages = host->vm->mem.size / MEM_PAGE_SIZE;
+	m->st.t0_mono_ms = m->t0;
 	r = pthread_create(&m->thread, NULL, mig_thread, m);
 	if (r)
 		return err_set(-r, "cannot start the migration thread: %s", strerror(r));

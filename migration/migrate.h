@@ -67,6 +67,17 @@ struct mig_params {
 	int auto_converge;		/* default on */
 };
 
+#define MIG_MAX_ROUNDS	64	/* pre-copy rounds kept in the status */
+
+/* One pre-copy round, for lining the migration up with what the guest's
+ * clients saw (times in ms since the migration started). */
+struct mig_round {
+	double start_ms, ms;		/* when its sending began, how long it took */
+	uint64_t pages;			/* pages sent in it */
+	uint64_t dirty;			/* dirty pages the sync after it found */
+	int throttle_pct;		/* auto-converge's throttle during it */
+};
+
 struct mig_status {
 	enum mig_state state;
 	enum mig_strategy strategy;
@@ -92,6 +103,11 @@ struct mig_status {
 	uint64_t faults, pages_demanded, pages_pushed, duplicates;
 	double fault_p50_us, fault_p99_us, fault_max_us, postcopy_ms;
 	uint32_t resumes;		/* times a broken post-copy was resumed */
+	/* timeline: the start on CLOCK_MONOTONIC (ms), the stun since then,
+	 * and the first MIG_MAX_ROUNDS pre-copy rounds */
+	double t0_mono_ms, stun_at_ms;
+	uint32_t nrounds;
+	struct mig_round rounds[MIG_MAX_ROUNDS];
 };
 
 struct mig_host {

@@ -17,6 +17,8 @@ runs=${1:-3}
 rates=${2:-"5 0"}
 links=${3:-"0"}
 wsss=${4:-"256"}
+only=${5:-}	# an extended regular expression: run only the cases it matches
+want() { [ -z "$only" ] || echo "$1" | grep -qE "$only"; }
 ip() { /usr/sbin/ip "$@"; }
 sh /lab/hosts-lab.sh up >/dev/null
 cd /tmp
@@ -31,7 +33,7 @@ wait_for() {	# wait_for FILE TEXT SECONDS
 }
 
 # 1. The ceiling: one TCP stream between the hosts.
-for n in $(seq 1 "$runs"); do
+want tcp && for n in $(seq 1 "$runs"); do
 	port=$((port + 1))
 	ip netns exec hostB tcpcopy recv 10.9.0.2:$port > /tmp/tcp.out &
 	sleep 0.3
@@ -44,6 +46,7 @@ done
 # ours_micro FILL_MIB STRATEGY CASE N [migrate options]
 ours_micro() {
 	fill=$1 strat=$2 case=$3 run=$4; shift 4
+	want "$case" || return 0
 	port=$((port + 1))
 	rm -f /tmp/a.log /tmp/b.log
 	ip netns exec hostA vmm run --micro /micro/idle.bin --micro-arg "$fill" --memory 1G \
@@ -102,6 +105,7 @@ check() {	# check LOG CASE RUN: the guest verifies on B after the move
 
 ours_linux() {	# ours_linux RATE STRATEGY RUN
 	case=linux-$pre-$1-$2-vmm
+	want "$case" || return 0
 	port=$((port + 1))
 	rm -f /tmp/a.log /tmp/b.log
 	ip netns exec hostA vmm run --kernel $k --initrd $i --memory 512M --api /tmp/a.sock \
@@ -129,6 +133,7 @@ qemu_args() {	# the same machine on both sides, its NIC on the host's tap1
 
 qemu_linux() {	# qemu_linux RATE STRATEGY RUN
 	case=linux-$pre-$1-$2-qemu
+	want "$case" || return 0
 	port=$((port + 1))
 	caps="" after=""
 	[ "$2" = postcopy ] && caps=postcopy-ram after=0

@@ -21,7 +21,9 @@
 # Everything goes into a results folder named by the run,
 # $B/results/migrate-YYYYmmdd-HHMMSS/: raw.txt (one line per run), runs.csv,
 # summary.md (the table below), downtime.png, gap.png and total.png (gnuplot).
-# FROM=raw.txt re-summarises an earlier run without the lab.
+# FROM=raw.txt re-summarises an earlier run without the lab. ONLY=REGEX runs
+# only the cases whose names match it (e.g. ONLY='linux-.*-precopy-vmm'; the
+# progress line still counts them all).
 #
 #   scripts/bench-migrate.sh [BUILD_DIR] [RUNS] [RATES] [LINKS] [WSS]
 #   (make bench-migrate: 3 runs, rates "5 0", links "0 200", WSS "256")
@@ -39,7 +41,7 @@ else
 	total=$(( runs * (5 + 5 * $(echo $links | wc -w) * $(echo $wsss | wc -w) * $(echo $rates | wc -w)) ))
 	n=0
 	scripts/lab.sh --build "$B" --with-qemu --timeout 14000 scripts/bench-migrate-lab.sh \
-		"$runs" "$rates" "$links" "$wsss" | tr -d '\r' | grep --line-buffered -E '^(RESULT|CHECK|PROBE)' |
+		"$runs" "$rates" "$links" "$wsss" "${ONLY:-}" | tr -d '\r' | grep --line-buffered -E '^(RESULT|CHECK|PROBE)' |
 	while IFS= read -r line; do
 		echo "$line" >> "$out"
 		case $line in RESULT*)
@@ -54,7 +56,7 @@ else
 fi
 grep -q '^RESULT' "$out" || { echo "bench-migrate: the lab produced no results" >&2; exit 1; }
 # The axes, as the raw file has them (linux-LINK-WSS-RATE-STRATEGY-VMM).
-axis() { grep -o '^RESULT linux-[^ ]*' "$out" | cut -d- -f"$1" | sort -un | tr '\n' ' '; }
+axis() { { grep -o '^RESULT linux-[^ ]*' "$out" || true; } | cut -d- -f"$1" | sort -un | tr '\n' ' '; }
 links=$(axis 2) wsss=$(axis 3) rates=$(axis 4)
 runs=$(grep -c '^RESULT tcp ' "$out" || true)
 
@@ -154,7 +156,9 @@ for l in $links; do for w in $wsss; do for r in $rates; do
 		echo "$row" >> "$plot"
 	done
 done; done; done
-if command -v gnuplot > /dev/null; then
+if ! grep -q '^"' "$plot"; then
+	echo "bench-migrate: no Linux results, so no plots" >&2
+elif command -v gnuplot > /dev/null; then
 	for p in "downtime:2:3:downtime ms (log), as each VMM measures it" \
 		 "gap:4:5:longest unanswered time ms (log), UDP probe from outside" \
 		 "total:6:7:total migration time ms (log)"; do

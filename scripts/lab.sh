@@ -59,6 +59,8 @@ copy_dynamic() {
 # iproute2's ip (busybox's cannot handle network namespaces), first in PATH.
 mkdir -p "$root/usr/sbin"
 copy_dynamic "$(command -v ip)" ../usr/sbin/ip
+# bridge, to read the LAN switch's forwarding table (docs/results/gap-timeline).
+command -v bridge > /dev/null && copy_dynamic "$(command -v bridge)" ../usr/sbin/bridge
 # tc, to shape the link between the hosts (tbf) in the benchmarks.
 command -v tc > /dev/null && copy_dynamic "$(command -v tc)" ../usr/sbin/tc
 # The sanitizer build of the VMM, when there is one, as /bin/vmm-asan.

@@ -749,6 +749,10 @@ static void test_linux_postcopy(const char *strategy, const char *port)
 	      NULL, 300, &r);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"postcopy\":true"));
+	/* The timeline: the start, the stun after it, each round recorded. */
+	CU_ASSERT(json_num(r.out, "t0_mono_ms") > 0);
+	CU_ASSERT(json_num(r.out, "stun_at_ms") > 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"rounds\":[{\"start_ms\":"));
 	if (r.status)
 		h_dump("migrate", &r);
 	h_free(&r);

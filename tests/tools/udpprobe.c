@@ -11,6 +11,15 @@
  *   rtt_p50_ms, rtt_max_ms     round trips of the replies
  *   silent_end_ms              from the last reply to the last request: more
  *                              than a few ms means the service never came back
+ *   start_mono_s               the probe's start on CLOCK_MONOTONIC, to line
+ *                              its times up with a VMM's (same host)
+ *   gaps                       every gap of 50 ms or more (the first 32), as
+ *                              [start_s from the probe's start, length ms]
+ *   gap_sent, gap_answered     requests sent during the longest gap, and how
+ *                              many of them were answered after it: answered
+ *                              means the guest got them but answered late
+ *                              (stalled); unanswered, that they went nowhere
+ *                              (to the old host, or dropped on the way)
  * It measures QEMU's guest and ours the same way, whatever the strategy.
  *
  *   udpprobe ADDR:PORT [SECONDS] [INTERVAL_US]     (IPv4 literal) */
@@ -28,6 +37,8 @@
 #include <unistd.h>
 
 #define LATE_NS		10000000ULL	/* a reply after 10 ms is late */
+#define GAP_NS		50000000ULL	/* gaps listed one by one from here */
+#define MAX_GAPS	32
 #define DRAIN_NS	300000000ULL	/* wait for stragglers at the end */
 
 static volatile sig_atomic_t stop;
@@ -61,7 +72,10 @@ int main(int argc, char **argv)
 	uint64_t interval = argc > 3 ? strtoull(argv[3], NULL, 10) * 1000 : 1000000;
 	uint64_t t0, next, end = 0, cap = 1 << 20, seq = 0, replies = 0, late = 0;
 	uint64_t last_reply = 0, max_gap = 0, gap_start = 0, last_send = 0;
+	uint64_t gaps[MAX_GAPS][2];
+	int ngaps = 0;
 	uint64_t *rtt = malloc(cap * sizeof(uint64_t));
+	uint64_t *sent_at = malloc(cap * sizeof(uint64_t)), gap_sent = 0, gap_answered = 0;
 	uint8_t *got = calloc(cap, 1);
 	int fd;
 
@@ -73,7 +87,7 @@ int main(int argc, char **argv)
 	memcpy(host, argv[1], (size_t)(colon - argv[1]));
 	host[colon - argv[1]] = 0;
 	to.sin_port = htons((uint16_t)atoi(colon + 1));
-	if (inet_pton(AF_INET, host, &to.sin_addr) != 1 || !rtt || !got) {
+	if (inet_pton(AF_INET, host, &to.sin_addr) != 1 || !rtt || !got || !sent_at) {
 		fprintf(stderr, "udpprobe: bad address '%s' (an IPv4 literal) or no memory\n",
 			argv[1]);
 		return 2;
@@ -107,6 +121,7 @@ int main(int argc, char **argv)
 		if (end && t >= end + DRAIN_NS)
 			break;
 		if ((!end || t < end) && t >= next && seq < cap) {
+			sent_at[seq] = t;
 			msg[0] = seq++;
 			msg[1] = last_send = t;
 			if (send(fd, msg, sizeof(msg), 0) < 0 && errno != ECONNREFUSED &&
@@ -136,17 +151,31 @@ int main(int argc, char **argv)
 				max_gap = r - last_reply;
 				gap_start = last_reply - t0;
 			}
+			if (last_reply && r - last_reply >= GAP_NS && ngaps < MAX_GAPS) {
+				gaps[ngaps][0] = last_reply - t0;
+				gaps[ngaps++][1] = r - last_reply;
+			}
 			last_reply = r;
 		}
 	}
+	for (uint64_t i = 0; max_gap && i < seq; i++)
+		if (sent_at[i] > t0 + gap_start && sent_at[i] < t0 + gap_start + max_gap) {
+			gap_sent++;
+			gap_answered += got[i];
+		}
 	qsort(rtt, replies, sizeof(uint64_t), cmp_u64);
 	printf("{\"sent\":%llu,\"replies\":%llu,\"lost\":%llu,\"late\":%llu,\"max_gap_ms\":%.3f,"
 	       "\"gap_start_s\":%.3f,\"rtt_p50_ms\":%.3f,\"rtt_max_ms\":%.3f,"
-	       "\"silent_end_ms\":%.3f}\n",
+	       "\"silent_end_ms\":%.3f,\"start_mono_s\":%.3f,\"gap_sent\":%llu,"
+	       "\"gap_answered\":%llu,\"gaps\":[",
 	       (unsigned long long)seq, (unsigned long long)replies,
 	       (unsigned long long)(seq - replies), (unsigned long long)late, max_gap / 1e6,
 	       gap_start / 1e9, replies ? rtt[replies / 2] / 1e6 : 0.0,
 	       replies ? rtt[replies - 1] / 1e6 : 0.0,
-	       (last_send > last_reply ? last_send - (last_reply ? last_reply : t0) : 0) / 1e6);
+	       (last_send > last_reply ? last_send - (last_reply ? last_reply : t0) : 0) / 1e6,
+	       t0 / 1e9, (unsigned long long)gap_sent, (unsigned long long)gap_answered);
+	for (int i = 0; i < ngaps; i++)
+		printf("%s[%.3f,%.1f]", i ? "," : "", gaps[i][0] / 1e9, gaps[i][1] / 1e6);
+	printf("]}\n");
 	return replies ? 0 : 1;
 }
