@@ -92,6 +92,17 @@ static void quit(const char *sock, struct proc *p)
 	h_finish(p, 60);
 }
 
+/* The guest's VMM at sock quits cleanly and its output has no FAIL. */
+static void guest_done(struct proc *p, const char *sock, const char *what)
+{
+	quit(sock, p);
+	CU_ASSERT_EQUAL(p->r.status, 0);
+	CU_ASSERT_PTR_NULL(strstr(p->r.out, "FAIL"));
+	if (p->r.status || strstr(p->r.out, "FAIL"))
+		h_dump(what, &p->r);
+	h_free(&p->r);
+}
+
 /* The source ended with "migrated to"; the destination runs the VM. */
 static void handed_over(struct proc *src, struct proc *dst, const char *to)
 {
@@ -142,12 +153,7 @@ static void test_micro_precopy_and_back(void)
 	handed_over(&b, &a2, "10.9.0.1:7002");
 	at = h_wait_for(&a2, "the VM runs here", 0, 5);
 	CU_ASSERT(h_wait_for(&a2, "PASS", at > 0 ? (size_t)at : 0, 60) > 0);
-	quit(SOCK_A, &a2);
-	CU_ASSERT_EQUAL(a2.r.status, 0);
-	CU_ASSERT_PTR_NULL(strstr(a2.r.out, "FAIL"));
-	if (a2.r.status || strstr(a2.r.out, "FAIL"))
-		h_dump("back on A", &a2.r);
-	h_free(&a2.r);
+	guest_done(&a2, SOCK_A, "back on A");
 	hosts_down();
 }
 
@@ -184,10 +190,7 @@ static void test_micro_ping_pong(void)
 		return;
 	CU_ASSERT_FATAL(spawn_micro("hostA", "32M", SOCK_A, &a) == 0);
 	ping_pong(&a, &sock, 10, "PASS");
-	quit(sock, &a);
-	CU_ASSERT_EQUAL(a.r.status, 0);
-	CU_ASSERT_PTR_NULL(strstr(a.r.out, "FAIL"));
-	h_free(&a.r);
+	guest_done(&a, sock, "after the ping-pong");
 	hosts_down();
 }
 
@@ -272,10 +275,7 @@ static void test_failures_keep_the_vm(void)
 			"timed out|Network is unreachable|No route to host");
 	h_sh(IP " -n hostA link set vethA up");
 	break_migration(&a, "cancel", "cancelled");
-	quit(SOCK_A, &a);
-	CU_ASSERT_EQUAL(a.r.status, 0);
-	CU_ASSERT_PTR_NULL(strstr(a.r.out, "FAIL"));
-	h_free(&a.r);
+	guest_done(&a, SOCK_A, "the source after the failures");
 	hosts_down();
 }
 
@@ -338,16 +338,6 @@ static int spawn_linux(const char *mem, const char *cpus, const char *cmdline, c
 				   (char *)h_guest("bzImage"), "--initrd", (char *)h_guest("initrd"),
 				   "--memory", (char *)mem, "--cpus", (char *)cpus, "--api", SOCK_A,
 				   "--cmdline", line, NULL }, p);
-}
-
-static void guest_done(struct proc *p, const char *sock, const char *what)
-{
-	quit(sock, p);
-	CU_ASSERT_EQUAL(p->r.status, 0);
-	CU_ASSERT_PTR_NULL(strstr(p->r.out, "FAIL"));
-	if (p->r.status || strstr(p->r.out, "FAIL"))
-		h_dump(what, &p->r);
-	h_free(&p->r);
 }
 
 static void test_linux_precopy_dirtier(void)
@@ -561,12 +551,7 @@ static void test_micro_postcopy(void)
 	at = h_wait_for(&b, "post-copy complete", 0, 60);
 	CU_ASSERT(at > 0);
 	CU_ASSERT(h_wait_for(&b, "PASS", at > 0 ? (size_t)at : 0, 60) > 0);
-	quit(SOCK_B, &b);
-	CU_ASSERT_EQUAL(b.r.status, 0);
-	CU_ASSERT_PTR_NULL(strstr(b.r.out, "FAIL"));
-	if (b.r.status || strstr(b.r.out, "FAIL"))
-		h_dump("post-copy on B", &b.r);
-	h_free(&b.r);
+	guest_done(&b, SOCK_B, "post-copy on B");
 	hosts_down();
 }
 
@@ -600,10 +585,7 @@ static void test_micro_hybrid(void)
 	handed_over(&a, &b, "10.9.0.2:7021");
 	at = h_wait_for(&b, "post-copy complete", 0, 60);
 	CU_ASSERT(h_wait_for(&b, "PASS", at > 0 ? (size_t)at : 0, 60) > 0);
-	quit(SOCK_B, &b);
-	CU_ASSERT_EQUAL(b.r.status, 0);
-	CU_ASSERT_PTR_NULL(strstr(b.r.out, "FAIL"));
-	h_free(&b.r);
+	guest_done(&b, SOCK_B, "hybrid on B");
 	hosts_down();
 }
 
@@ -749,10 +731,12 @@ static void test_linux_postcopy(const char *strategy, const char *port)
 	      NULL, 300, &r);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"postcopy\":true"));
-	/* The timeline: the start, the stun after it, each round recorded. */
+	/* The timeline: the start, the stun after it, and (hybrid: its two
+	 * pre-copy rounds) each round recorded. */
 	CU_ASSERT(json_num(r.out, "t0_mono_ms") > 0);
 	CU_ASSERT(json_num(r.out, "stun_at_ms") > 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"rounds\":[{\"start_ms\":"));
+	if (!strcmp(strategy, "hybrid"))
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"rounds\":[{\"start_ms\":"));
 	if (r.status)
 		h_dump("migrate", &r);
 	h_free(&r);
