@@ -58,7 +58,7 @@ grep -q '^RESULT' "$out" || { echo "bench-migrate: the lab produced no results" 
 # The axes, as the raw file has them (linux-LINK-WSS-RATE-STRATEGY-VMM).
 axis() { { grep -o '^RESULT linux-[^ ]*' "$out" || true; } | cut -d- -f"$1" | sort -un | tr '\n' ' '; }
 links=$(axis 2) wsss=$(axis 3) rates=$(axis 4)
-runs=$(grep -c '^RESULT tcp ' "$out" || true)
+runs=$(awk '$1 == "RESULT" && $3 + 0 > m { m = $3 + 0 } END { print m + 0 }' "$out")	# the highest run number
 
 field() {	# field CASE KEY [KIND] -> one value per successful run (KIND: RESULT, PROBE)
 	grep "^${3:-RESULT} $1 " "$out" | grep -v '"error"' | grep -v 'did-not-converge' |
