@@ -43,18 +43,21 @@ int stream_fail(struct stream *s, int err, const char *fmt, ...)
 	return s->err;
 }
 
-static int send(struct stream *s, const void *p, size_t n)
+/* sent(s, r, n): account for a write of n bytes whose transport result is r. */
+static int sent(struct stream *s, int r, size_t n)
 {
-	int r;
-
-	if (s->err)
-		return s->err;
-	r = s->t->ops->write_all(s->t, p, n);
 	if (r < 0)
 		return stream_fail(s, r, "write failed after %llu bytes: %s",
 				   (unsigned long long)s->bytes, strerror(-r));
 	s->bytes += n;
 	return 0;
+}
+
+static int send(struct stream *s, const void *p, size_t n)
+{
+	if (s->err)
+		return s->err;
+	return sent(s, s->t->ops->write_all(s->t, p, n), n);
 }
 
 static int recv_exact(struct stream *s, void *p, size_t n, const char *what)
@@ -200,7 +203,7 @@ static int end_with_refs(struct stream *s)
 	struct iovec iov[2 * MAX_REFS + 2];
 	size_t prev = 0, total = 0;
 	uint64_t sum;
-	int n = 0, r;
+	int n = 0;
 
 	if (!s->hash_state && !(s->hash_state = XXH3_createState()))
 		return stream_fail(s, -ENOMEM, "out of memory for a checksum");
@@ -221,12 +224,7 @@ static int end_with_refs(struct stream *s)
 	sum = XXH3_64bits_digest(s->hash_state);
 	iov[n++] = (struct iovec){ &sum, sizeof(sum) };
 	total += sizeof(sum);
-	r = s->t->ops->writev_all(s->t, iov, n);
-	if (r < 0)
-		return stream_fail(s, r, "write failed after %llu bytes: %s",
-				   (unsigned long long)s->bytes, strerror(-r));
-	s->bytes += total;
-	return 0;
+	return sent(s, s->t->ops->writev_all(s->t, iov, n), total);
 }
 
 int stream_end(struct stream *s)

@@ -8,27 +8,6 @@
 #include <unistd.h>
 #include "transport.h"
 
-static int fd_write_all(struct transport *t, const void *buf, size_t len)
-{
-	struct fd_transport *ft = (struct fd_transport *)t;
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(ft->fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		/* A socket send timeout (SO_SNDTIMEO): the peer stopped taking data. */
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return -ETIMEDOUT;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int fd_read_exact(struct transport *t, void *buf, size_t len)
 {
 	struct fd_transport *ft = (struct fd_transport *)t;
@@ -64,6 +43,7 @@ static int fd_writev_all(struct transport *t, const struct iovec *iov, int n)
 
 		if (k < 0 && errno == EINTR)
 			continue;
+		/* A socket send timeout (SO_SNDTIMEO): the peer stopped taking data. */
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return -ETIMEDOUT;
 		if (k <= 0)
@@ -80,6 +60,13 @@ static int fd_writev_all(struct transport *t, const struct iovec *iov, int n)
 		}
 	}
 	return 0;
+}
+
+static int fd_write_all(struct transport *t, const void *buf, size_t len)
+{
+	struct iovec one = { (void *)buf, len };
+
+	return fd_writev_all(t, &one, 1);
 }
 
 static const struct transport_ops fd_ops = { fd_write_all, fd_read_exact, fd_writev_all };
