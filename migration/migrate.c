@@ -489,6 +489,7 @@ int mig_start(struct migration *m, const struct mig_params *p, struct mig_host *
 	r = pthread_create(&m->thread, NULL, mig_thread, m);
 	if (r)
 		return err_set(-r, "cannot start the migration thread: %s", strerror(r));
+	pthread_setname_np(m->thread, "migrate");
 	m->thread_started = 1;
 	return 0;
 }
@@ -548,6 +549,7 @@ int mig_resume(struct migration *m, const char *to)
 		pthread_mutex_unlock(&m->lock);
 		return err_set(-r, "cannot start the migration thread: %s", strerror(r));
 	}
+	pthread_setname_np(m->thread, "migrate");
 	m->thread_started = 1;
 	return 0;
 }

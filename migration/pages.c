@@ -11,6 +11,8 @@
 
 #define LZ4_WORTH	(MEM_PAGE_SIZE - MEM_PAGE_SIZE / 8)	/* send raw above this */
 #define WINDOW		32					/* batches per decision */
+#define WINDOW_DATA	(WINDOW * PAGES_BATCH * MEM_PAGE_SIZE / 8)	/* bytes of data
+								 * a window needs to count */
 
 static double now_s(void)
 {
@@ -39,8 +41,7 @@ int page_writer_init(struct page_writer *w, struct stream *s, const struct mem *
 	w->mode = mode;
 	w->lz4_on = mode == COMPRESS_LZ4;
 	w->max_bw = max_bw;
-	w->lz4_ratio = 0.5;
-	w->lz4_rate = 500e6;
+	w->cc.probe_every = COMPRESS_PROBE_MIN;
 	pagemap_open(&w->pm);
 	if (mode == COMPRESS_LZ4) {
 		w->cbuf = malloc((size_t)LZ4_compressBound((int)MEM_PAGE_SIZE));
@@ -60,37 +61,46 @@ void page_writer_free(struct page_writer *w)
 	w->s = NULL;
 }
 
-int compress_decide(int lz4_on, double t_enc, double t_send, double ratio, double lz4_rate,
-		    uint64_t window_bytes)
+int compress_choose(struct compress_choice *c, int lz4_on, double rate)
 {
-	if (ratio > 0.9)
-		return 0;			/* the data does not compress */
-	if (lz4_on)
-		/* The link waited for us: compression costs more than it saves. */
-		return t_send >= 0.25 * t_enc;
-	/* We waited for the link: compressing the window would have been much
-	 * faster than sending it raw. */
-	return t_send > 2 * ((double)window_bytes / lz4_rate);
+	int cur = !!lz4_on, oth = !cur;
+
+	if (c->probe_every < COMPRESS_PROBE_MIN)
+		c->probe_every = COMPRESS_PROBE_MIN;
+	/* Windows in a row average; after a pause the new figure replaces. */
+	c->rate[cur] = c->rate[cur] > 0 && c->age[cur] == 0 ? (c->rate[cur] + rate) / 2 : rate;
+	c->age[cur] = 0;
+	c->age[oth]++;
+	if (c->probing) {
+		c->probing = 0;
+		if (c->rate[cur] > COMPRESS_MARGIN * c->rate[oth]) {
+			c->probe_every = COMPRESS_PROBE_MIN;	/* the try won: keep it */
+			return cur;
+		}
+		if (c->probe_every < COMPRESS_PROBE_MAX)
+			c->probe_every *= 2;			/* lost again: try it less */
+		return oth;
+	}
+	if (c->rate[oth] == 0 || c->age[oth] >= c->probe_every ||
+	    c->rate[oth] > COMPRESS_MARGIN * c->rate[cur]) {
+		c->probing = 1;
+		return oth;
+	}
+	return cur;
 }
 
-/* Every WINDOW batches: is the link or the compressor the bottleneck? */
+/* Every WINDOW batches: which mode moves pages faster? Windows of mostly
+ * zero pages say nothing about it and are not counted. */
 static void adapt(struct page_writer *w)
 {
 	int was = w->lz4_on;
 
-	if (w->lz4_on) {
-		if (w->win_in)
-			w->lz4_ratio = (double)w->win_out / (double)w->win_in;
-		if (w->t_enc > 0)
-			w->lz4_rate = (double)w->win_in / w->t_enc;
-	}
-	if (w->mode == COMPRESS_LZ4)
-		w->lz4_on = compress_decide(w->lz4_on, w->t_enc, w->t_send, w->lz4_ratio,
-					    w->lz4_rate, w->win_in);
+	if (w->mode == COMPRESS_LZ4 && w->win_data >= WINDOW_DATA && w->t_busy > 0)
+		w->lz4_on = compress_choose(&w->cc, w->lz4_on, (double)w->win_data / w->t_busy);
 	if (was != w->lz4_on)
 		w->st.compress_switches++;
-	w->t_enc = w->t_send = 0;
-	w->win_in = w->win_out = 0;
+	w->t_busy = 0;
+	w->win_data = 0;
 	w->win_batches = 0;
 }
 
@@ -103,12 +113,8 @@ int page_flush(struct page_writer *w)
 	if (!w->n)
 		return s->err;
 	t0 = now_s();
-	/* Encoding time per batch, not per page: two clock reads per page
-	 * would cost more than some pages take to encode. */
-	w->t_enc += t0 - w->t_batch;
 	stream_patch_u32(s, 0, w->n);
 	stream_end(s);
-	w->t_send += now_s() - t0;
 	w->n = 0;
 	if (w->max_bw) {
 		double due;
@@ -124,6 +130,9 @@ int page_flush(struct page_writer *w)
 			nanosleep(&ts, NULL);
 		}
 	}
+	/* Timed per batch, not per page: two clock reads per page would cost
+	 * more than some pages take to encode. */
+	w->t_busy += now_s() - w->t_batch;
 	if (++w->win_batches == WINDOW)
 		adapt(w);
 	return s->err;
@@ -145,12 +154,13 @@ int page_write(struct page_writer *w, uint64_t index)
 		stream_put_u32(s, 0);		/* the count, patched at page_flush */
 	}
 	w->st.pages++;
-	w->win_in += MEM_PAGE_SIZE;
 	if (pagemap_untouched(&w->pm, p) || ram_page_is_zero(p)) {
 		stream_put_u64(s, gpa | PAGE_ZERO);
 		w->st.zero_pages++;
-		w->win_out += 8;
-	} else if (w->lz4_on &&
+		return ++w->n == PAGES_BATCH ? page_flush(w) : s->err;
+	}
+	w->win_data += MEM_PAGE_SIZE;
+	if (w->lz4_on &&
 		   (c = LZ4_compress_default((const char *)p, w->cbuf, (int)MEM_PAGE_SIZE,
 					     LZ4_compressBound((int)MEM_PAGE_SIZE))) > 0 &&
 		   c <= (int)LZ4_WORTH) {
@@ -159,7 +169,6 @@ int page_write(struct page_writer *w, uint64_t index)
 		stream_put_bytes(s, w->cbuf, (size_t)c);
 		w->st.lz4_pages++;
 		w->st.payload += (uint64_t)c;
-		w->win_out += 10 + (uint64_t)c;
 	} else {
 		stream_put_u64(s, gpa | PAGE_RAW);
 		if (w->stable)		/* no copy: nothing writes the page now */
@@ -168,7 +177,6 @@ int page_write(struct page_writer *w, uint64_t index)
 			stream_put_bytes(s, p, MEM_PAGE_SIZE);
 		w->st.raw_pages++;
 		w->st.payload += MEM_PAGE_SIZE;
-		w->win_out += 8 + MEM_PAGE_SIZE;
 	}
 	if (++w->n == PAGES_BATCH)
 		return page_flush(w);

@@ -1,5 +1,5 @@
 /* pages: guest pages on the migration wire. Pages go in batches, one
- * checksummed PAGES section per batch (stream.c checks the XXH3 of each):
+ * checksummed PAGES section per batch (stream.c checks the XXH64 of each):
  *
  *   u32 count, then per page: u64 gpa | encoding, and
  *     ZERO: nothing (the page is all zeros),
@@ -7,10 +7,13 @@
  *     LZ4:  u16 length, that many bytes of one LZ4 block.
  *
  * The writer compresses with LZ4 only when it pays twice over: a page is sent
- * raw when it does not shrink by an eighth, and compression switches itself
- * off while the link is faster than the compressor (time spent encoding vs
- * time blocked sending, measured per window of batches) and back on when
- * the link becomes the bottleneck again. It can also cap its own bandwidth.
+ * raw when it does not shrink by an eighth, and compression is on only while
+ * it moves pages faster. Whether it does depends on the link, the CPU and the
+ * data, so the writer measures rather than predicts: per window of batches it
+ * times the page bytes it moved (encoding, sending, waiting for the link),
+ * and now and then tries the other mode for one window; it keeps whichever
+ * was faster, trying the loser less often each time it loses again. It can
+ * also cap its own bandwidth.
  *
  * The reader checks every address against guest RAM and every LZ4 block for
  * an exact 4096-byte result before a byte lands in guest memory. */
@@ -35,6 +38,16 @@ struct page_stats {
 	uint32_t compress_switches;	/* times the adaptive switch flipped */
 };
 
+/* What the adaptive switch knows: page bytes per second measured with
+ * compression off [0] and on [1] (0 = never measured), how many windows ago,
+ * and when to try the losing mode again. */
+struct compress_choice {
+	double rate[2];
+	uint32_t age[2];
+	uint32_t probe_every;		/* windows between tries of the loser */
+	int probing;			/* this window tries the other mode */
+};
+
 struct page_writer {
 	struct stream *s;
 	const struct mem *m;
@@ -42,18 +55,17 @@ struct page_writer {
 	int lz4_on;			/* compressing now (mode LZ4 only) */
 	uint64_t max_bw;		/* bytes/s, 0 = unlimited */
 	int stable;			/* RAM does not change (the VM is stunned):
-					 * raw pages go out from RAM in place */
+					 * raw pages go to the socket in place */
 	uint32_t n;			/* pages in the open section */
 	struct page_stats st;
 	struct pagemap pm;		/* finds untouched (zero) pages unread */
 	char *cbuf;
-	/* adaptive compression window */
-	double t_enc, t_send;		/* encoding (per batch) and sending time */
+	/* adaptive compression: the current window */
+	double t_busy;			/* encoding, sending and pacing time */
 	double t_batch;			/* when the open batch began */
-	uint64_t win_in, win_out;	/* page bytes in, encoded bytes out */
+	uint64_t win_data;		/* bytes of non-zero pages in it */
 	uint32_t win_batches;
-	double lz4_ratio;		/* last measured out/in while compressing */
-	double lz4_rate;		/* bytes/s the compressor managed */
+	struct compress_choice cc;
 	/* bandwidth cap */
 	double bw_t0;
 	uint64_t bw_bytes;
@@ -71,12 +83,17 @@ void page_writer_free(struct page_writer *w);
 int page_write(struct page_writer *w, uint64_t index);
 int page_flush(struct page_writer *w);
 
-/* compress_decide(lz4_on, t_enc, t_send, ratio, lz4_rate, window_bytes): the
- * adaptive switch, pure for tests. Given one window's time spent encoding and
- * blocked sending (s), the compression ratio last seen (out/in), the
- * compressor's speed (bytes/s) and the window's page bytes: compress next? */
-int compress_decide(int lz4_on, double t_enc, double t_send, double ratio, double lz4_rate,
-		    uint64_t window_bytes);
+/* compress_choose(c, lz4_on, rate): the adaptive switch, pure for tests.
+ * After a window sent with compression on or off that moved non-zero page
+ * bytes at `rate` per second: compress the next window? A mode never
+ * measured is tried at once; a tried mode is kept only if it beat the other
+ * by COMPRESS_MARGIN (the socket's buffer flatters whichever mode comes
+ * second); the loser is tried again after probe_every windows, doubled
+ * after every loss (at most COMPRESS_PROBE_MAX), reset after a win. */
+#define COMPRESS_MARGIN		1.1
+#define COMPRESS_PROBE_MIN	4
+#define COMPRESS_PROBE_MAX	64
+int compress_choose(struct compress_choice *c, int lz4_on, double rate);
 
 /* pages_load(s, m, st, pm): apply one PAGES section (after stream_next()).
  * A ZERO page is cleared only if it is not zero already, so untouched

@@ -22,7 +22,7 @@
 #include "stream.h"
 #include "transport.h"
 
-#define RUN_PAGES 16		/* bulk installs: up to 64 KiB per UFFDIO_COPY */
+#define RUN_PAGES 64		/* bulk installs: up to 256 KiB per UFFDIO_COPY */
 #define PAGE_TIMEOUT_MS	10000	/* a page follows its header */
 
 static double now_us(void)
@@ -355,23 +355,31 @@ out:
 	return NULL;
 }
 
-/* The bulk push: PAGES sections until END, installed in runs. */
+/* The bulk push: PAGES sections until END, installed in runs: up to
+ * RUN_PAGES pages of data copied at once, and every run of zero pages in a
+ * section zeroed at once (an idle guest's memory is mostly such runs, and
+ * an ioctl per page is what costs). */
 static void *bulk_thread(void *arg)
 {
 	struct pc_dst *pc = arg;
 	struct stream *s;
-	static _Thread_local uint8_t run[RUN_PAGES * MEM_PAGE_SIZE];
-	uint8_t *run_dst = NULL;
+	uint8_t *run = malloc(RUN_PAGES * MEM_PAGE_SIZE), *run_dst = NULL;
 	uint32_t run_n = 0, type;
+	int run_zero = 0;		/* the run is of zero pages (no data) */
 	uint64_t pushed = 0, dups = 0;
 	int r = 0;
 
+	if (!run) {
+		pc_fail(pc, "bulk thread", ENOMEM);
+		return NULL;
+	}
 	pthread_mutex_lock(&pc->lock);
 	s = pc->bulk;
 	pthread_mutex_unlock(&pc->lock);
 #define FLUSH() do {								\
 		if (run_n && r == 0) {						\
-			int k = install(pc, run_dst, run, (uint64_t)run_n * MEM_PAGE_SIZE); \
+			int k = install(pc, run_dst, run_zero ? NULL : run,	\
+					(uint64_t)run_n * MEM_PAGE_SIZE);	\
 			r = k < 0 ? k : 0;					\
 			pushed += run_n - (k > 0 ? (uint32_t)k : 0);		\
 			dups += k > 0 ? (uint64_t)k : 0;			\
@@ -395,26 +403,23 @@ static void *bulk_thread(void *arg)
 			uint64_t w = stream_get_u64(s), gpa = w & ~(MEM_PAGE_SIZE - 1);
 			unsigned enc = (unsigned)(w & (MEM_PAGE_SIZE - 1));
 			uint8_t *dst = s->err ? NULL : mem_hva(pc->m, gpa, MEM_PAGE_SIZE);
+			int zero = enc == PAGE_ZERO;
 
 			if (!dst) {
 				stream_fail(s, -EINVAL, "page 0x%llx outside guest RAM",
 					    (unsigned long long)gpa);
 				break;
 			}
-			if (run_n && (run_n == RUN_PAGES || dst != run_dst + run_n * MEM_PAGE_SIZE ||
-				      enc == PAGE_ZERO))
+			if (run_n && (zero != run_zero || dst != run_dst + run_n * MEM_PAGE_SIZE ||
+				      (!zero && run_n == RUN_PAGES)))
 				FLUSH();
-			if (enc == PAGE_ZERO) {
-				int k = install(pc, dst, NULL, MEM_PAGE_SIZE);
-
-				r = k < 0 ? k : 0;
-				pushed += k == 0;
-				dups += k > 0;
-				continue;
-			}
-			if (!run_n)
+			if (!run_n) {
 				run_dst = dst;
-			if (enc == PAGE_RAW) {
+				run_zero = zero;
+			}
+			if (zero) {
+				/* nothing to read */
+			} else if (enc == PAGE_RAW) {
 				stream_get_bytes(s, run + run_n * MEM_PAGE_SIZE, MEM_PAGE_SIZE);
 			} else if (enc == PAGE_LZ4) {
 				uint16_t len = stream_get_u16(s);
@@ -442,6 +447,7 @@ static void *bulk_thread(void *arg)
 	else
 		__atomic_store_n(&pc->bulk_done, 1, __ATOMIC_RELEASE);
 #undef FLUSH
+	free(run);
 	return NULL;
 }
 
@@ -453,6 +459,7 @@ int pc_dst_start_faults(struct pc_dst *pc)
 	r = pthread_create(&pc->fault_thread, NULL, fault_thread, pc);
 	if (r)
 		return err_set(-r, "cannot start the post-copy fault thread: %s", strerror(r));
+	pthread_setname_np(pc->fault_thread, "pc-faults");
 	pc->fault_started = 1;
 	return 0;
 }
@@ -463,6 +470,7 @@ int pc_dst_start_bulk(struct pc_dst *pc)
 
 	if (r)
 		return err_set(-r, "cannot start the post-copy bulk thread: %s", strerror(r));
+	pthread_setname_np(pc->bulk_thread, "pc-bulk");
 	pc->bulk_started = 1;
 	return 0;
 }

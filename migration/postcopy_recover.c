@@ -200,6 +200,7 @@ int pc_dst_start_recovery(struct pc_dst *pc)
 	r = pthread_create(&pc->recover_thread, NULL, recover_thread, pc);
 	if (r)
 		return err_set(-r, "cannot start the post-copy recovery thread: %s", strerror(r));
+	pthread_setname_np(pc->recover_thread, "pc-recover");
 	pc->recover_started = 1;
 	return 0;
 }

@@ -164,6 +164,7 @@ static int start_requests(struct engine *e)
 
 	if (r)
 		return stream_fail(&e->s, -r, "cannot start the post-copy request thread");
+	pthread_setname_np(e->req_thread, "pc-requests");
 	e->req_started = 1;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* stream: framed, typed, checksummed sections (see stream.h).
  *
  *   header:  "VMMSTATE" u32 version u32 0
- *   section: u32 type, u32 flags, u32 len, u32 0, payload[len], u64 xxh3(header|payload)
+ *   section: u32 type, u32 flags, u32 len, u32 0, payload[len], u64 xxh64(header|payload)
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,7 +24,7 @@ void stream_free(struct stream *s)
 	free(s->wbuf);
 	free(s->rbuf);
 	free(s->refs);
-	XXH3_freeState(s->hash_state);
+	XXH64_freeState(s->hash_state);
 	s->wbuf = s->rbuf = NULL;
 	s->refs = NULL;
 	s->hash_state = NULL;
@@ -205,9 +205,9 @@ static int end_with_refs(struct stream *s)
 	uint64_t sum;
 	int n = 0;
 
-	if (!s->hash_state && !(s->hash_state = XXH3_createState()))
+	if (!s->hash_state && !(s->hash_state = XXH64_createState()))
 		return stream_fail(s, -ENOMEM, "out of memory for a checksum");
-	XXH3_64bits_reset(s->hash_state);
+	XXH64_reset(s->hash_state, 0);
 	for (int i = 0; i <= s->nrefs; i++) {
 		size_t at = i < s->nrefs ? s->refs[i].at : s->wlen;
 
@@ -218,10 +218,10 @@ static int end_with_refs(struct stream *s)
 			iov[n++] = (struct iovec){ (void *)s->refs[i].p, s->refs[i].n };
 	}
 	for (int i = 0; i < n; i++) {
-		XXH3_64bits_update(s->hash_state, iov[i].iov_base, iov[i].iov_len);
+		XXH64_update(s->hash_state, iov[i].iov_base, iov[i].iov_len);
 		total += iov[i].iov_len;
 	}
-	sum = XXH3_64bits_digest(s->hash_state);
+	sum = XXH64_digest(s->hash_state);
 	iov[n++] = (struct iovec){ &sum, sizeof(sum) };
 	total += sizeof(sum);
 	return sent(s, s->t->ops->writev_all(s->t, iov, n), total);
@@ -240,7 +240,7 @@ int stream_end(struct stream *s)
 	memcpy(s->wbuf + 8, &len, 4);
 	if (s->nrefs)
 		return end_with_refs(s);
-	sum = XXH3_64bits(s->wbuf, s->wlen);
+	sum = XXH64(s->wbuf, s->wlen, 0);
 	/* One write per section: the checksum rides at the end of the buffer. */
 	s->in_section = 1;
 	reserve(s, sizeof(sum));
@@ -287,7 +287,7 @@ int stream_next(struct stream *s, uint32_t *type, uint32_t *flags, uint32_t *len
 	if (recv_exact(s, s->rbuf + SEC_HDR, h[2], "a section") < 0 ||
 	    recv_exact(s, &sum, sizeof(sum), "a section checksum") < 0)
 		return s->err;
-	want = XXH3_64bits(s->rbuf, SEC_HDR + (size_t)h[2]);
+	want = XXH64(s->rbuf, SEC_HDR + (size_t)h[2], 0);
 	if (sum != want)
 		return stream_fail(s, -EBADMSG, "section type %u (%u bytes): checksum mismatch", h[0],
 				   h[2]);

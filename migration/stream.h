@@ -1,6 +1,8 @@
 /* stream: the state format shared by snapshots and migration. A header
  * (magic, version), then sections: each has a type, flags and a length, its
- * payload, and an XXH3-64 checksum of all of it. The writer builds a section
+ * payload, and an XXH64 checksum of all of it (XXH64, not XXH3: as fast
+ * natively with Debian's libxxhash, and 9 times faster where vector code is
+ * emulated, as in the lab). The writer builds a section
  * in memory and sends it whole; the reader bounds the length before
  * allocating, verifies the checksum before anything is parsed, and every
  * stream_get_* past the section's end sets the error. The error is sticky:
@@ -21,7 +23,7 @@ struct stream_ref {
 };
 
 #define STREAM_MAGIC		"VMMSTATE"
-#define STREAM_VERSION		1
+#define STREAM_VERSION		2	/* 2: XXH64 checksums (1: XXH3) */
 #define STREAM_MAX_SECTION	(64u << 20)	/* bytes of payload */
 #define SECTION_OPTIONAL	1u		/* flag: a reader may skip it if unknown */
 
@@ -37,7 +39,7 @@ struct stream {
 	struct stream_ref *refs;	/* stream_put_ref pieces of the open section */
 	int nrefs, refcap;
 	size_t ref_bytes;
-	void *hash_state;		/* XXH3 state for sections with pieces */
+	void *hash_state;		/* XXH64 state for sections with pieces */
 	/* reader */
 	uint8_t *rbuf;
 	size_t rlen, rpos, rcap;

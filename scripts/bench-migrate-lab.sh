@@ -18,6 +18,7 @@ rates=${2:-"5 0"}
 links=${3:-"0"}
 wsss=${4:-"256"}
 only=${5:-}	# an extended regular expression: run only the cases it matches
+migopts=${6:-}	# extra `vmm migrate` options for our Linux cases (e.g. --compress none)
 want() { [ -z "$only" ] || echo "$1" | grep -qE "$only"; }
 ip() { /usr/sbin/ip "$@"; }
 sh /lab/hosts-lab.sh up >/dev/null
@@ -115,7 +116,7 @@ ours_linux() {	# ours_linux RATE STRATEGY RUN
 		--net tap=tap1 > /tmp/b.log 2>&1 &
 	wait_for /tmp/b.log waiting 30
 	probe_start
-	echo "RESULT $case $3 $(vmm migrate --api /tmp/a.sock --to 10.9.0.2:$port --strategy "$2" --json)"
+	echo "RESULT $case $3 $(vmm migrate --api /tmp/a.sock --to 10.9.0.2:$port --strategy "$2" --json $migopts)"
 	wait_for /tmp/b.log "runs here" 30
 	: > /tmp/b.after; tail -f /tmp/b.log > /tmp/b.after & tailpid=$!
 	check /tmp/b.after "$case" "$3"

@@ -23,7 +23,8 @@
 # summary.md (the table below), downtime.png, gap.png and total.png (gnuplot).
 # FROM=raw.txt re-summarises an earlier run without the lab. ONLY=REGEX runs
 # only the cases whose names match it (e.g. ONLY='linux-.*-precopy-vmm'; the
-# progress line still counts them all).
+# progress line still counts them all). MIG_OPTS='...' adds options to our
+# Linux cases' `vmm migrate` (e.g. MIG_OPTS='--compress none').
 #
 #   scripts/bench-migrate.sh [BUILD_DIR] [RUNS] [RATES] [LINKS] [WSS]
 #   (make bench-migrate: 3 runs, rates "5 0", links "0 200", WSS "256")
@@ -41,7 +42,7 @@ else
 	total=$(( runs * (5 + 5 * $(echo $links | wc -w) * $(echo $wsss | wc -w) * $(echo $rates | wc -w)) ))
 	n=0
 	scripts/lab.sh --build "$B" --with-qemu --timeout 14000 scripts/bench-migrate-lab.sh \
-		"$runs" "$rates" "$links" "$wsss" "${ONLY:-}" | tr -d '\r' | grep --line-buffered -E '^(RESULT|CHECK|PROBE)' |
+		"$runs" "$rates" "$links" "$wsss" "${ONLY:-}" "${MIG_OPTS:-}" | tr -d '\r' | grep --line-buffered -E '^(RESULT|CHECK|PROBE)' |
 	while IFS= read -r line; do
 		echo "$line" >> "$out"
 		case $line in RESULT*)

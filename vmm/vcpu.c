@@ -343,6 +343,12 @@ int vcpu_start(struct vcpu *v)
 
 	if (r)
 		return err_set(-r, "cannot start vCPU %d thread: %s", v->id, strerror(r));
+	{
+		char name[16];	/* what top -H and /proc/PID/task/N/comm show */
+
+		snprintf(name, sizeof(name), "vcpu%d", v->id);
+		pthread_setname_np(v->thread, name);
+	}
 	v->thread_started = 1;
 	return 0;
 }

@@ -206,20 +206,55 @@ static void test_round_trip(void)
 	mem_free(&b);
 }
 
-/* The adaptive switch, with the timings of one window given. */
+/* Windows sent in mode `on` at `rate` until the switch says change. */
+static int windows_until_switch(struct compress_choice *c, int on, double rate)
+{
+	int n = 1;
+
+	while (compress_choose(c, on, rate) == on && n < 1000)
+		n++;
+	return n;
+}
+
+/* The adaptive switch, fed one window's measured rate at a time. */
 static void test_compression_decision(void)
 {
-	/* Compressing, the link idles (sending took a tenth of encoding): off. */
-	CU_ASSERT_EQUAL(compress_decide(1, 0.010, 0.001, 0.3, 500e6, 1 << 20), 0);
-	/* Compressing, the link is the bottleneck: stay on. */
-	CU_ASSERT_EQUAL(compress_decide(1, 0.002, 0.020, 0.3, 500e6, 1 << 20), 1);
-	/* Data that does not compress: off whatever the link does. */
-	CU_ASSERT_EQUAL(compress_decide(1, 0.002, 0.020, 0.95, 500e6, 1 << 20), 0);
-	CU_ASSERT_EQUAL(compress_decide(0, 0.0001, 0.050, 0.95, 500e6, 1 << 20), 0);
-	/* Raw, and sending 1 MiB took 50 ms where LZ4 needs 2 ms: back on. */
-	CU_ASSERT_EQUAL(compress_decide(0, 0.0001, 0.050, 0.3, 500e6, 1 << 20), 1);
-	/* Raw on a fast link (1 ms per MiB): stay raw. */
-	CU_ASSERT_EQUAL(compress_decide(0, 0.0001, 0.001, 0.3, 500e6, 1 << 20), 0);
+	struct compress_choice c = { 0 };
+	int on = 1, n;
+
+	/* Compressing at 100 MB/s: raw was never measured, so try it. */
+	on = compress_choose(&c, on, 100e6);
+	CU_ASSERT_EQUAL(on, 0);
+	/* Raw reaches 300 MB/s (the link outruns the compressor): keep raw. */
+	on = compress_choose(&c, on, 300e6);
+	CU_ASSERT_EQUAL(on, 0);
+	/* LZ4 is tried again probe_every windows after it was last measured
+	 * (the window that tried raw counts)... */
+	CU_ASSERT_EQUAL(windows_until_switch(&c, 0, 300e6), COMPRESS_PROBE_MIN - 1);
+	/* ...loses, and the next try waits twice as long. */
+	on = compress_choose(&c, 1, 100e6);
+	CU_ASSERT_EQUAL(on, 0);
+	CU_ASSERT_EQUAL(c.probe_every, 2 * COMPRESS_PROBE_MIN);
+	CU_ASSERT_EQUAL(windows_until_switch(&c, 0, 300e6), 2 * COMPRESS_PROBE_MIN);
+	on = compress_choose(&c, 1, 100e6);
+	CU_ASSERT_EQUAL(on, 0);
+	/* The link slows (shaped to 20 MB/s): once raw falls below what LZ4
+	 * did, LZ4 is tried at once, wins, and stays. */
+	on = compress_choose(&c, on, 20e6);
+	CU_ASSERT_EQUAL(on, 1);
+	on = compress_choose(&c, on, 90e6);
+	CU_ASSERT_EQUAL(on, 1);
+	CU_ASSERT_EQUAL(c.probe_every, COMPRESS_PROBE_MIN);
+	on = compress_choose(&c, on, 90e6);
+	CU_ASSERT_EQUAL(on, 1);
+	/* A try that does not win by the margin does not switch. */
+	c = (struct compress_choice){ 0 };
+	CU_ASSERT_EQUAL(compress_choose(&c, 1, 100e6), 0);
+	CU_ASSERT_EQUAL(compress_choose(&c, 0, 105e6), 1);
+	/* The probe interval stops growing. */
+	for (n = 0; n < 1000; n++)
+		compress_choose(&c, n % 2, 100e6);
+	CU_ASSERT(c.probe_every <= COMPRESS_PROBE_MAX);
 }
 
 /* Writing many pages exercises the windows; whatever the switch decides,

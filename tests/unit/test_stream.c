@@ -111,25 +111,27 @@ static void test_every_bit_flip(void)
 static void test_header_errors(void)
 {
 	struct mem_transport mt;
-	char msg[256];
+	char msg[256], want[32];
 
 	write_sample(&mt);
 	mt.data[0] = 'X';
 	CU_ASSERT_EQUAL(read_sample(mt.data, mt.len, msg, sizeof(msg)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "not a vmm state stream"));
 	mt.data[0] = 'V';
-	mt.data[8] = 2;		/* version 2 */
+	mt.data[8] = STREAM_VERSION + 1;	/* a newer version */
 	CU_ASSERT_EQUAL(read_sample(mt.data, mt.len, msg, sizeof(msg)), -EPROTO);
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "version 2"));
+	snprintf(want, sizeof(want), "version %u", STREAM_VERSION + 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, want));
 	mem_transport_free(&mt);
 }
 
 static void test_oversized_section(void)
 {
-	uint8_t data[16 + 16] = "VMMSTATE\x01";
-	uint32_t h[4] = { 3, 0, STREAM_MAX_SECTION + 1, 0 };
+	uint8_t data[16 + 16] = "VMMSTATE";
+	uint32_t h[4] = { 3, 0, STREAM_MAX_SECTION + 1, 0 }, v = STREAM_VERSION;
 	char msg[256];
 
+	memcpy(data + 8, &v, 4);
 	memcpy(data + 16, h, 16);
 	/* Refused from the header alone: nothing is allocated for it. */
 	CU_ASSERT_EQUAL(read_sample(data, sizeof(data), msg, sizeof(msg)), -E2BIG);
