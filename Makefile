@@ -18,8 +18,8 @@ DEV_SRCS := devices/devices.c devices/serial.c devices/i8042.c devices/rtc.c dev
             devices/pci.c devices/msix.c devices/virtio-pci.c devices/virtio-rng.c \
             devices/virtio-blk.c devices/virtio-net.c
 MIG_SRCS := migration/transport.c migration/stream.c migration/ram.c migration/snapshot.c migration/tcp.c \
-            migration/pages.c migration/migrate.c migration/postcopy_src.c migration/postcopy.c \
-            migration/postcopy_recover.c
+            migration/pages.c migration/policy.c migration/migrate.c migration/postcopy_src.c \
+            migration/postcopy.c migration/postcopy_recover.c
 CLI_SRCS := cli/opts.c cli/run.c cli/api.c cli/apimig.c cli/ctl.c cli/migrate.c
 MAIN_SRC := cli/main.c
 LIB_SRCS := $(VMM_SRCS) $(DEV_SRCS) $(MIG_SRCS) $(CLI_SRCS)

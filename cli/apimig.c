@@ -279,6 +279,7 @@ json_object *apimig_status(struct apimig *m)
 		json_object_object_add(lat, "max", json_object_new_double(st.fault_max_us));
 		json_object_object_add(r, "fault_latency_us", lat);
 		ADD_INT("pages_demanded", st.pages_demanded);
+		ADD_INT("pages_prefetched", st.pages_prefetched);
 		ADD_INT("pages_pushed", st.pages_pushed);
 		ADD_INT("duplicates", st.duplicates);
 		ADD_DBL("postcopy_ms", st.postcopy_ms);

@@ -156,10 +156,10 @@ static void summary(json_object *st)
 
 		json_object_object_get_ex(st, "fault_latency_us", &lat);
 		printf("  post-copy     %.0f ms: %.0f faults (latency p50 %.0f us, p99 %.0f us, max %.0f us),"
-		       " %.0f pages demanded, %.0f pushed, %.0f duplicates\n", num(st, "postcopy_ms"),
-		       num(st, "faults"), lat ? num(lat, "p50") : 0, lat ? num(lat, "p99") : 0,
-		       lat ? num(lat, "max") : 0, num(st, "pages_demanded"), num(st, "pages_pushed"),
-		       num(st, "duplicates"));
+		       " %.0f pages demanded, %.0f prefetched, %.0f pushed, %.0f duplicates\n",
+		       num(st, "postcopy_ms"), num(st, "faults"), lat ? num(lat, "p50") : 0,
+		       lat ? num(lat, "p99") : 0, lat ? num(lat, "max") : 0, num(st, "pages_demanded"),
+		       num(st, "pages_prefetched"), num(st, "pages_pushed"), num(st, "duplicates"));
 	}
 }
 

@@ -363,6 +363,15 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 		r = snapshot_load(restore, &ctx->vm, &ctx->devs);
 		if (r < 0)
 			goto loop;
+		if (ctx->postcopy) {
+			uint64_t n;
+
+			pthread_mutex_lock(&ctx->pc.lock);
+			n = ctx->pc.st.pages_demanded;
+			pthread_mutex_unlock(&ctx->pc.lock);
+			log_info("post-copy: %llu pages demanded while the state loaded",
+				 (unsigned long long)n);
+		}
 		if (o->incoming) {
 			r = incoming_handshake(restore);
 			if (r < 0)
@@ -491,6 +500,7 @@ int cmd_run(int argc, char **argv)
 			if (fd < 0 || snapshot_open_fd(&reader, fd, "incoming migration", &cfg) < 0)
 				die("%s", err_msg());
 			reader.listen_fd = lfd;	/* post-copy's urgent channel comes here */
+			reader.incoming = 1;
 		} else if (snapshot_open(&reader, o.restore, &cfg) < 0) {
 			die("%s", err_msg());
 		}

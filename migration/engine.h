@@ -39,6 +39,8 @@ struct engine {
 	double t_captured, t_sent, t_ok;	/* the switchover's steps */
 	int stunned, throttled;
 	int postcopy;		/* switch over to post-copy */
+	int pc_announced;	/* POSTCOPY already sent (pure post-copy, before
+				 * the stun) */
 	/* post-copy: the urgent channel, its writer lock, the request thread */
 	int urgent_fd;
 	pthread_mutex_t urgent_lock;
@@ -67,8 +69,9 @@ void engine_update(struct engine *e, uint64_t remaining);
 int pcs_connect_urgent(struct engine *e);
 
 /* pcs_switch(e): at the stun: the DISCARD list (pages the destination must
- * drop), the POSTCOPY section, a copy of the set still to send kept in the
- * migration (for a resume), and the request thread. 0 or the stream's error. */
+ * drop) and the POSTCOPY section (unless e->pc_announced), a copy of the set
+ * still to send kept in the migration (for a resume), and the request
+ * thread. 0 or the stream's error. */
 int pcs_switch(struct engine *e);
 
 /* pcs_run(e): once the destination runs the VM: push every page not yet

@@ -12,6 +12,7 @@
 #include "../vmm/vm.h"
 #include "engine.h"
 #include "migrate.h"
+#include "policy.h"
 #include "proto.h"
 #include "tcp.h"
 
@@ -147,11 +148,25 @@ static void set_all(struct engine *e)
 		e->bitmap[words - 1] = (1ULL << (e->npages % 64)) - 1;
 }
 
+/* Round `round` in the status (under m->lock): the first MIG_MAX_ROUNDS
+ * in full, the count always. */
+static void note_round(struct migration *m, uint32_t round, double start_ms, double ms,
+		       uint64_t sent, uint64_t dirty, int throttle_pct)
+{
+	if (round < MIG_MAX_ROUNDS) {
+		m->st.rounds[round] = (struct mig_round){
+			.start_ms = start_ms, .ms = ms, .pages = sent, .dirty = dirty,
+			.throttle_pct = throttle_pct };
+		m->st.nrounds = round + 1;
+	}
+	m->st.iteration = round + 1;
+}
+
 /* Pre-copy rounds while the guest runs. */
 static int precopy(struct engine *e)
 {
 	struct migration *m = e->m;
-	uint64_t dirty = e->npages, prev_dirty = ~0ULL, n;
+	uint64_t dirty = e->npages, n;
 	double bw = 0, t_sync = now_ms(), bytes_per_page = MEM_PAGE_SIZE;
 	int r, stuck = 0;
 
@@ -167,51 +182,50 @@ static int precopy(struct engine *e)
 	pthread_mutex_unlock(&m->lock);
 	for (uint32_t round = 0;; round++) {
 		double t = now_ms(), ms, t_round = t;
-		uint64_t b0 = e->s.bytes, p0 = e->w.st.pages;
+		uint64_t b0 = e->s.bytes, p0 = e->w.st.pages, sent;
 
 		if (send_bitmap(e, dirty) < 0)
 			return e->s.err;
-		if (e->postcopy)
-			return 0;	/* asked to switch: the bitmap holds the rest */
 		ms = now_ms() - t;
+		sent = e->w.st.pages - p0;
+		if (e->postcopy) {
+			/* Asked to switch: the bitmap holds the rest of this round,
+			 * recorded as its "dirty". */
+			pthread_mutex_lock(&m->lock);
+			note_round(m, round, t_round - e->t0, ms, sent,
+				   count_bits(e->bitmap, e->npages), e->vm->throttle_pct);
+			pthread_mutex_unlock(&m->lock);
+			return 0;
+		}
 		/* Bandwidth from rounds big enough to measure. */
-		if (e->w.st.pages - p0 >= 64 && ms > 0.5) {
+		if (sent >= 64 && ms > 0.5) {
 			bw = (double)(e->s.bytes - b0) / ms;		/* bytes per ms */
-			bytes_per_page = (double)(e->s.bytes - b0) / (double)(e->w.st.pages - p0);
+			bytes_per_page = (double)(e->s.bytes - b0) / (double)sent;
 		}
 		t = now_ms();
 		if ((r = dirty_sync(&e->dl, e->bitmap, &n)) < 0)
 			return stream_fail(&e->s, r, "%s", err_msg());
 		dirty = count_bits(e->bitmap, e->npages);
 		pthread_mutex_lock(&m->lock);
-		if (round < MIG_MAX_ROUNDS) {
-			m->st.rounds[round] = (struct mig_round){
-				.start_ms = t_round - e->t0, .ms = ms, .pages = e->w.st.pages - p0,
-				.dirty = dirty, .throttle_pct = e->vm->throttle_pct };
-			m->st.nrounds = round + 1;
-		}
-		m->st.iteration = round + 1;
+		note_round(m, round, t_round - e->t0, ms, sent, dirty, e->vm->throttle_pct);
 		m->st.dirty_pages = dirty;
 		m->st.dirty_rate_mbps = t > t_sync ? n * MEM_PAGE_SIZE * 8 / 1e3 / (t - t_sync) : 0;
 		m->st.bandwidth_mbps = bw * 8 / 1e3;
 		m->st.expected_downtime_ms = bw > 0 ? dirty * bytes_per_page / bw : 0;
 		pthread_mutex_unlock(&m->lock);
 		t_sync = t;
-		/* Under the target: switch over, unless another round is cheap
-		 * and still shrinks the set by a fifth - each such round cuts the
-		 * downtime further for little total time. */
+		/* Under the target: switch over, or one more round (policy.h). */
 		if (bw > 0 && dirty * bytes_per_page / bw <= m->p.downtime_ms) {
-			if (!(prev_dirty != ~0ULL && dirty * 5 < prev_dirty * 4 && dirty > 16 &&
-			      round + 1 < m->p.max_iterations)) {
+			if (precopy_converged(sent, dirty, dirty * bytes_per_page / bw,
+					      m->p.downtime_ms, round, m->p.max_iterations)) {
 				pthread_mutex_lock(&m->lock);
 				m->st.converged = 1;
 				pthread_mutex_unlock(&m->lock);
 				return 0;
 			}
-			prev_dirty = dirty;
 			continue;
 		}
-		stuck = prev_dirty != ~0ULL && dirty * 10 > prev_dirty * 9 ? stuck + 1 : 0;
+		stuck = precopy_stuck(sent, dirty) ? stuck + 1 : 0;
 		/* Hybrid: what pre-copy cannot finish, post-copy does. */
 		if (m->p.strategy == MIG_HYBRID &&
 		    (stuck >= 2 || round + 1 >= m->p.max_iterations ||
@@ -247,7 +261,6 @@ static int precopy(struct engine *e)
 			m->st.throttle_pct = e->vm->throttle_pct;
 			pthread_mutex_unlock(&m->lock);
 		}
-		prev_dirty = dirty;
 	}
 }
 
@@ -330,6 +343,23 @@ out:
 }
 
 /* The whole migration; returns 0 when the destination runs the VM. */
+/* SYNC, then the destination's "RD": everything sent so far is loaded. */
+static int wait_ready(struct engine *e)
+{
+	char rd[2];
+	int r;
+
+	stream_begin(&e->s, SEC_SYNC, 0);
+	if (stream_end(&e->s) < 0)
+		return e->s.err;
+	r = fd_read_timed(e->ft.fd, rd, 2, ACK_TIMEOUT_MS);
+	if (r < 0 || memcmp(rd, "RD", 2))
+		return stream_fail(&e->s, r < 0 ? r : -EPROTO, "the destination did not get ready "
+				   "for the VM (%s)", r == -EPIPE ? "it closed the connection: see "
+				   "its log" : r < 0 ? strerror(-r) : "bad reply");
+	return 0;
+}
+
 static int migrate(struct engine *e)
 {
 	struct migration *m = e->m;
@@ -361,12 +391,19 @@ static int migrate(struct engine *e)
 			return e->s.err;
 	}
 	if (m->p.strategy == MIG_POSTCOPY) {
-		e->postcopy = 1;
+		/* Nothing sent, nothing to drop: the destination can set up
+		 * userfaultfd now, while the VM still runs here. */
+		e->postcopy = e->pc_announced = 1;
+		stream_begin(&e->s, SEC_POSTCOPY, 0);
+		stream_end(&e->s);
 		set_all(e);
-	} else if ((m->p.strategy == MIG_PRECOPY || m->p.strategy == MIG_HYBRID) &&
-		   precopy(e) < 0) {
-		return e->s.err;
 	}
+	/* Stun only once the destination has built the VM (and, for
+	 * post-copy, registered its memory): not inside the downtime. */
+	if (wait_ready(e) < 0)
+		return e->s.err;
+	if ((m->p.strategy == MIG_PRECOPY || m->p.strategy == MIG_HYBRID) && precopy(e) < 0)
+		return e->s.err;
 	if (switchover(e) < 0)
 		return e->s.err;
 	r = fd_read_timed(fd, rn, sizeof(rn), RUN_TIMEOUT_MS);

@@ -74,7 +74,9 @@ struct mig_params {
 struct mig_round {
 	double start_ms, ms;		/* when its sending began, how long it took */
 	uint64_t pages;			/* pages sent in it */
-	uint64_t dirty;			/* dirty pages the sync after it found */
+	uint64_t dirty;			/* dirty pages the sync after it found (a
+					 * round cut short by the switch to
+					 * post-copy: its pages left unsent) */
 	int throttle_pct;		/* auto-converge's throttle during it */
 };
 
@@ -100,7 +102,7 @@ struct mig_status {
 	uint32_t compress_switches;
 	/* post-copy, measured by the destination */
 	int postcopy;			/* the switch to post-copy happened */
-	uint64_t faults, pages_demanded, pages_pushed, duplicates;
+	uint64_t faults, pages_demanded, pages_prefetched, pages_pushed, duplicates;
 	double fault_p50_us, fault_p99_us, fault_max_us, postcopy_ms;
 	uint32_t resumes;		/* times a broken post-copy was resumed */
 	/* timeline: the start on CLOCK_MONOTONIC (ms), the stun since then,

@@ -210,10 +210,11 @@ static void complete(struct pc_dst *pc, int ufd)
 	memset(msg + 8, 0, 8);
 	memcpy(msg + 16, &pc->st, sizeof(pc->st));
 	log_info("post-copy complete in %.0f ms: %llu faults (p50 %.0f us, p99 %.0f us, max "
-		 "%.0f us), %llu pages demanded, %llu pushed, %llu duplicates%s",
+		 "%.0f us), %llu pages demanded, %llu prefetched, %llu pushed, %llu duplicates%s",
 		 pc->st.postcopy_ms, (unsigned long long)pc->st.faults, pc->st.fault_p50_us,
 		 pc->st.fault_p99_us, pc->st.fault_max_us,
 		 (unsigned long long)pc->st.pages_demanded,
+		 (unsigned long long)pc->st.pages_prefetched,
 		 (unsigned long long)pc->st.pages_pushed,
 		 (unsigned long long)pc->st.duplicates, pc->resumes ? " (after a resume)" : "");
 	pthread_mutex_unlock(&pc->lock);
@@ -314,7 +315,7 @@ static void *fault_thread(void *arg)
 				continue;
 			}
 			gpa = w & ~(MEM_PAGE_SIZE - 1);
-			enc = (int)(w & (MEM_PAGE_SIZE - 1));
+			enc = (int)(w & (MEM_PAGE_SIZE - 1) & ~PC_PREFETCHED);
 			dst = r == 0 ? mem_hva(pc->m, gpa, MEM_PAGE_SIZE) : NULL;
 			if (r == 0 && (!dst || (enc != PAGE_RAW && enc != PAGE_ZERO)))
 				r = -EPROTO;
@@ -331,6 +332,8 @@ static void *fault_thread(void *arg)
 			pthread_mutex_lock(&pc->lock);
 			if (r == 1)
 				pc->st.duplicates++;
+			else if (w & PC_PREFETCHED)
+				pc->st.pages_prefetched++;
 			else
 				pc->st.pages_demanded++;
 			if (fault_t[idx] > 0) {
@@ -455,7 +458,6 @@ int pc_dst_start_faults(struct pc_dst *pc)
 {
 	int r;
 
-	pc->t0 = now_us();
 	r = pthread_create(&pc->fault_thread, NULL, fault_thread, pc);
 	if (r)
 		return err_set(-r, "cannot start the post-copy fault thread: %s", strerror(r));
@@ -466,7 +468,14 @@ int pc_dst_start_faults(struct pc_dst *pc)
 
 int pc_dst_start_bulk(struct pc_dst *pc)
 {
-	int r = pthread_create(&pc->bulk_thread, NULL, bulk_thread, pc);
+	int r;
+
+	/* postcopy_ms counts from the first start (the vCPUs run), not from
+	 * a resume; the fault thread reads it after bulk_done, which the
+	 * bulk thread publishes. */
+	if (!pc->t0)
+		pc->t0 = now_us();
+	r = pthread_create(&pc->bulk_thread, NULL, bulk_thread, pc);
 
 	if (r)
 		return err_set(-r, "cannot start the post-copy bulk thread: %s", strerror(r));

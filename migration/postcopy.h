@@ -13,7 +13,8 @@
  *                  urgent channel, installs replies with UFFDIO_COPY (or
  *                  UFFDIO_ZEROPAGE), and times every fault;
  *   bulk thread    reads the pushed batches, installs them in runs of up to
- *                  16 pages (UFFDIO_COPY is much cheaper per page in runs).
+ *                  64 pages (UFFDIO_COPY is much cheaper per page in runs)
+ *                  and each run of zero pages at once.
  *
  * Registration happens when the stream says POSTCOPY, before the device and
  * vCPU state are loaded, and the fault thread runs from then on.
@@ -38,7 +39,9 @@
  *   request   dest -> src: u32 kind (PC_REQ_PAGE | PC_REQ_STATS), u32 len,
  *             u64 gpa (PAGE) / then len bytes of struct pc_stats (STATS)
  *   reply     src -> dest: u64 gpa | encoding (PAGE_ZERO, PAGE_RAW + 4096
- *             bytes), or PC_LAST_REPLY when the source has no more.
+ *             bytes), or PC_LAST_REPLY when the source has no more. After a
+ *             demanded page come up to PC_PREFETCH following pages that the
+ *             push has not taken, flagged PC_PREFETCHED (one write).
  *   resume    src -> dest, new main connection: "VMMRESUM", u64 pages of
  *             guest RAM; then a new urgent connection ("VMMURGNT"); the
  *             destination answers on the main one with a stream header and
@@ -56,6 +59,8 @@
 #include "transport.h"
 
 #define PC_URGENT_HELLO	"VMMURGNT"	/* first 8 bytes on the urgent channel */
+#define PC_PREFETCH	16		/* pages sent after a demanded one */
+#define PC_PREFETCHED	0x800u		/* reply flag: sent ahead, not asked for */
 #define PC_RESUME_HELLO	"VMMRESUM"	/* first 8 bytes of a resumed main channel */
 #define HAVE_COMPLETE	1u		/* HAVE flag: every page is here already */
 #define PC_REQ_PAGE	1u
@@ -67,6 +72,8 @@ struct pc_stats {
 	uint64_t faults;		/* distinct pages faulted on */
 	uint64_t pages_demanded;	/* installed from the urgent channel */
 	uint64_t pages_pushed;		/* installed from the bulk stream */
+	uint64_t pages_prefetched;	/* installed from the urgent channel,
+					 * sent after a demanded page */
 	uint64_t duplicates;		/* arrived when already present */
 	double fault_p50_us, fault_p99_us, fault_max_us;
 	double postcopy_ms;		/* vCPUs running to the last page */

@@ -69,15 +69,39 @@ static int send_discard(struct engine *e)
 	return stream_end(&e->s);
 }
 
-static int urgent_write(struct engine *e, const void *p, size_t n, const void *p2, size_t n2)
+/* One write of n pieces on the urgent channel (whole, or an error). */
+static int urgent_writev(struct engine *e, const struct iovec *iov, int n)
 {
-	int r = 0;
+	struct fd_transport ft;
+	int r;
 
 	pthread_mutex_lock(&e->urgent_lock);
-	if (write(e->urgent_fd, p, n) != (ssize_t)n || (n2 && write(e->urgent_fd, p2, n2) != (ssize_t)n2))
-		r = -EPIPE;
+	fd_transport_init(&ft, e->urgent_fd);
+	r = ft.t.ops->writev_all(&ft.t, iov, n) < 0 ? -EPIPE : 0;
 	pthread_mutex_unlock(&e->urgent_lock);
 	return r;
+}
+
+/* Claim page idx for the urgent channel: its bit cleared, and its reply
+ * (word + data, PAGE_RAW or PAGE_ZERO) in iov. Returns the pieces used, 0
+ * if the page was no longer to send (unless force: a demanded page goes
+ * again even if the push took it, as it may still be on the wire). */
+static int claim(struct engine *e, uint64_t idx, uint64_t flags, int force, uint64_t *word,
+		 struct iovec *iov)
+{
+	uint64_t bit = 1ULL << (idx % 64);
+	const uint8_t *p = e->vm->mem.hva + idx * MEM_PAGE_SIZE;
+	int zero;
+
+	if (!(__atomic_fetch_and(&e->bitmap[idx / 64], ~bit, __ATOMIC_ACQ_REL) & bit) && !force)
+		return 0;
+	zero = ram_page_is_zero(p);
+	*word = page_index_gpa(&e->vm->mem, idx) | (zero ? PAGE_ZERO : PAGE_RAW) | flags;
+	iov[0] = (struct iovec){ word, 8 };
+	if (zero)
+		return 1;
+	iov[1] = (struct iovec){ (void *)p, MEM_PAGE_SIZE };
+	return 2;
 }
 
 static void take_stats(struct migration *m, const struct pc_stats *ps)
@@ -85,6 +109,7 @@ static void take_stats(struct migration *m, const struct pc_stats *ps)
 	pthread_mutex_lock(&m->lock);
 	m->st.faults = ps->faults;
 	m->st.pages_demanded = ps->pages_demanded;
+	m->st.pages_prefetched = ps->pages_prefetched;
 	m->st.pages_pushed = ps->pages_pushed;
 	m->st.duplicates = ps->duplicates;
 	m->st.fault_p50_us = ps->fault_p50_us;
@@ -104,8 +129,10 @@ static void *request_thread(void *arg)
 
 	for (;;) {
 		uint32_t kind, len;
-		uint64_t gpa, idx, word;
+		uint64_t gpa, idx, words[PC_PREFETCH + 1];
+		struct iovec iov[2 * (PC_PREFETCH + 1)];
 		const uint8_t *p;
+		int n, j;
 		struct pollfd pf = { e->urgent_fd, POLLIN, 0 };
 		int k = poll(&pf, 1, 1000);
 
@@ -145,12 +172,20 @@ static void *request_thread(void *arg)
 			e->req_err = -EPROTO;
 			break;
 		}
+		/* The page, then the next ones the push has not taken
+		 * (pre-paging: a guest that touched this page will likely
+		 * touch those next, before a bulk batch could bring them). */
 		idx = (uint64_t)(p - e->vm->mem.hva) / MEM_PAGE_SIZE;
-		__atomic_fetch_and(&e->bitmap[idx / 64], ~(1ULL << (idx % 64)), __ATOMIC_ACQ_REL);
-		__atomic_store_n(&e->hint, idx + 1, __ATOMIC_RELEASE);
-		word = gpa | (ram_page_is_zero(p) ? PAGE_ZERO : PAGE_RAW);
-		if (urgent_write(e, &word, 8, (word & PAGE_RAW) ? p : NULL,
-				 (word & PAGE_RAW) ? MEM_PAGE_SIZE : 0) < 0) {
+		n = claim(e, idx, 0, 1, &words[0], iov);
+		for (j = 1; j <= PC_PREFETCH && idx + (uint64_t)j < e->npages; j++) {
+			int c = claim(e, idx + (uint64_t)j, PC_PREFETCHED, 0, &words[j], iov + n);
+
+			if (!c)
+				break;
+			n += c;
+		}
+		__atomic_store_n(&e->hint, idx + (uint64_t)j, __ATOMIC_RELEASE);
+		if (urgent_writev(e, iov, n) < 0) {
 			e->req_err = -EPIPE;
 			break;
 		}
@@ -199,7 +234,7 @@ static int push(struct engine *e)
 	if (e->s.err)
 		return e->s.err;
 	/* The push is complete: say so on the urgent channel too. */
-	if (urgent_write(e, &last, 8, NULL, 0) < 0)
+	if (urgent_writev(e, &(struct iovec){ &last, 8 }, 1) < 0)
 		return stream_fail(&e->s, -EPIPE, "the urgent channel broke");
 	__atomic_store_n(&e->push_done_ms, (uint64_t)now_ms(), __ATOMIC_RELEASE);
 	return 0;
@@ -230,11 +265,13 @@ int pcs_switch(struct engine *e)
 	pthread_mutex_unlock(&m->lock);
 	/* The destination drops what it holds of these pages; they come on
 	 * demand or in the push after it runs. */
-	if (send_discard(e) < 0)
-		return e->s.err;
-	stream_begin(&e->s, SEC_POSTCOPY, 0);
-	if (stream_end(&e->s) < 0)
-		return e->s.err;
+	if (!e->pc_announced) {
+		if (send_discard(e) < 0)
+			return e->s.err;
+		stream_begin(&e->s, SEC_POSTCOPY, 0);
+		if (stream_end(&e->s) < 0)
+			return e->s.err;
+	}
 	/* Serve faults from here on: loading the vCPU state on the
 	 * destination already touches guest pages. */
 	return start_requests(e);

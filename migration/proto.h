@@ -24,6 +24,8 @@ enum section_type {
 	SEC_DISCARD = 7,	/* post-copy: u32 n, n x (u64 first page, u64 pages) to drop */
 	SEC_POSTCOPY = 8,	/* post-copy: the rest of RAM comes on demand */
 	SEC_HAVE = 9,		/* post-copy resume: the pages the destination holds */
+	SEC_SYNC = 10,		/* migration: answer "RD" once everything before is
+				 * done (the VM is built): the source stuns only then */
 };
 
 #endif

@@ -208,6 +208,12 @@ int snapshot_load(struct snap_reader *r, struct vm *vm, struct devices *ds)
 				stream_fail(s, -EINVAL, "DISCARD section: bytes left over");
 			break;
 		}
+		case SEC_SYNC:
+			if (!r->incoming)
+				stream_fail(s, -EINVAL, "a SYNC section, but this is not a migration");
+			else if (write(r->fd, "RD", 2) != 2)
+				stream_fail(s, -EPIPE, "the source went away before the stun");
+			break;
 		case SEC_POSTCOPY:
 			r->postcopy = 1;
 			if (!r->on_postcopy) {

@@ -51,6 +51,7 @@ struct snap_reader {
 	struct pagemap pm;		/* zero pages: untouched ones go unread */
 	int postcopy;			/* a POSTCOPY section: RAM follows on demand */
 	int listen_fd;			/* incoming migration: for the urgent channel */
+	int incoming;			/* a migration: SYNC is answered on fd */
 	/* Called at the POSTCOPY section, before any state that follows it is
 	 * loaded; returns 0 or -errno with a message. */
 	int (*on_postcopy)(struct snap_reader *r, void *arg);

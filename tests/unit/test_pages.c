@@ -1,12 +1,14 @@
 /* test_pages: the migration page codec and dirty tracking of device writes.
  * Round trips of zero, raw and LZ4 pages (bit-exact, counted), the
- * adaptive compression switch, and every malformed batch (address outside
+ * adaptive compression switch, pre-copy's switch-over policy, and every
+ * malformed batch (address outside
  * RAM, unknown encoding, an LZ4 block that does not decode to exactly one
  * page, bad counts, leftover bytes) refused with a message. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "../../migration/pages.h"
+#include "../../migration/policy.h"
 #include "../../migration/proto.h"
 #include "../../migration/stream.h"
 #include "../../vmm/dirty.h"
@@ -400,6 +402,30 @@ static void test_mark_dirty(void)
 	mem_free(&m);
 }
 
+/* When pre-copy switches over: rounds of a guest dirtying slowly and of
+ * one dirtying flat out, as the engine sees them. */
+static void test_precopy_policy(void)
+{
+	/* Slow dirtier, fast link: after the first round (all 131072 pages)
+	 * 6400 are dirty, predicted 260 ms, under the 300 ms target. The set
+	 * shrank twentyfold: one more round, and another... */
+	CU_ASSERT_EQUAL(precopy_converged(131072, 6400, 260, 300, 0, 30), 0);
+	CU_ASSERT_EQUAL(precopy_converged(6400, 320, 13, 300, 1, 30), 0);
+	/* ...until a handful is left, or the set stops shrinking by a fifth. */
+	CU_ASSERT_EQUAL(precopy_converged(320, 12, 0.5, 300, 2, 30), 1);
+	CU_ASSERT_EQUAL(precopy_converged(320, 300, 12, 300, 2, 30), 1);
+	/* Over the target: never switch over here (throttling or the round
+	 * limit decide that). */
+	CU_ASSERT_EQUAL(precopy_converged(131072, 60000, 2400, 300, 0, 30), 0);
+	CU_ASSERT_EQUAL(precopy_converged(60000, 59000, 2300, 300, 9, 30), 0);
+	/* Under the target at the round limit: switch over. */
+	CU_ASSERT_EQUAL(precopy_converged(6400, 320, 13, 300, 29, 30), 1);
+	/* Stuck: the round did not shrink the set by a tenth. */
+	CU_ASSERT_EQUAL(precopy_stuck(60000, 59000), 1);
+	CU_ASSERT_EQUAL(precopy_stuck(60000, 50000), 0);
+	CU_ASSERT_EQUAL(precopy_stuck(131072, 60000), 0);
+}
+
 int suite_pages(void)
 {
 	static const struct unit_test t[] = {
@@ -411,6 +437,7 @@ int suite_pages(void)
 		  test_compression_decision },
 		{ "many windows of pages: bytes exact whatever LZ4 decides",
 		  test_compression_windows },
+		{ "pre-copy rounds go on while they shrink the dirty set", test_precopy_policy },
 		{ "malformed page batches refused, RAM untouched", test_malformed },
 		{ "page numbers map across the PCI hole", test_index_gpa },
 		{ "device writes marked dirty only while logging", test_mark_dirty },
