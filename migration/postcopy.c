@@ -222,139 +222,174 @@ static void complete(struct pc_dst *pc, int ufd)
 		log_warn("post-copy: could not send the statistics to the source");
 }
 
-/* Faults in, requests out, demanded pages installed. */
+/* The fault thread's own state (nobody else touches it). */
+struct fault_ctx {
+	struct pc_dst *pc;
+	uint64_t npages;
+	double *fault_t;		/* per page: when it was first faulted on */
+	uint8_t *page;			/* a reply's data, before it is installed */
+	int ufd;			/* the urgent channel in use */
+	int broken;			/* it broke: faults wait for a resume */
+	int last_reply;			/* the source said it has no more */
+};
+
+/* A resume brought a new urgent channel: take it and ask again for every
+ * page faulted on that has not arrived. */
+static void take_new_channel(struct fault_ctx *f)
+{
+	struct pc_dst *pc = f->pc;
+	uint64_t v;
+
+	if (read(pc->wake_fd, &v, 8) != 8)
+		return;
+	pthread_mutex_lock(&pc->lock);
+	if (pc->next_urgent >= 0) {
+		close(f->ufd);
+		f->ufd = pc->urgent_fd = pc->next_urgent;
+		pc->next_urgent = -1;
+		f->broken = f->last_reply = 0;
+	}
+	pthread_mutex_unlock(&pc->lock);
+	for (uint64_t i = 0; i < f->npages && !f->broken; i++)
+		if (pc->requested[i] && !bitmap_test(pc->have, i) &&
+		    send_request(f->ufd, PC_REQ_PAGE, page_index_gpa(pc->m, i)) < 0)
+			f->broken = 1;
+}
+
+/* Every pending fault: ask the source for its page, once per page. */
+static void read_faults(struct fault_ctx *f)
+{
+	struct pc_dst *pc = f->pc;
+	struct uffd_msg msg;
+
+	while (read(pc->uffd, &msg, sizeof(msg)) == sizeof(msg)) {
+		uint64_t a, idx;
+
+		if (msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		a = msg.arg.pagefault.address & ~(MEM_PAGE_SIZE - 1);
+		idx = (a - (uint64_t)(uintptr_t)pc->m->hva) / MEM_PAGE_SIZE;
+		if (idx >= f->npages || pc->requested[idx])
+			continue;
+		pc->requested[idx] = 1;
+		f->fault_t[idx] = now_us();
+		pthread_mutex_lock(&pc->lock);
+		pc->st.faults++;
+		pthread_mutex_unlock(&pc->lock);
+		if (!f->broken && send_request(f->ufd, PC_REQ_PAGE, page_index_gpa(pc->m, idx)) < 0) {
+			pc_fail(pc, "asking the source for a page", EPIPE);
+			f->broken = 1;
+		}
+	}
+}
+
+/* One reply from the urgent channel: a page (demanded or prefetched) to
+ * install and account for, or the source's last-reply marker. */
+static void take_reply(struct fault_ctx *f)
+{
+	struct pc_dst *pc = f->pc;
+	uint64_t w, gpa, idx;
+	uint8_t *dst;
+	int r, enc;
+
+	r = fd_read_timed(f->ufd, &w, 8, PAGE_TIMEOUT_MS);
+	if (r == 0 && w == PC_LAST_REPLY) {
+		f->last_reply = 1;
+		return;
+	}
+	gpa = w & ~(MEM_PAGE_SIZE - 1);
+	enc = (int)(w & (MEM_PAGE_SIZE - 1) & ~PC_PREFETCHED);
+	dst = r == 0 ? mem_hva(pc->m, gpa, MEM_PAGE_SIZE) : NULL;
+	if (r == 0 && (!dst || (enc != PAGE_RAW && enc != PAGE_ZERO)))
+		r = -EPROTO;
+	if (r == 0 && enc == PAGE_RAW)
+		r = fd_read_timed(f->ufd, f->page, MEM_PAGE_SIZE, PAGE_TIMEOUT_MS);
+	if (r == 0)
+		r = install(pc, dst, enc == PAGE_RAW ? f->page : NULL, MEM_PAGE_SIZE);
+	if (r < 0) {
+		pc_fail(pc, "the urgent channel", -r);
+		f->broken = 1;
+		return;
+	}
+	idx = (uint64_t)(dst - pc->m->hva) / MEM_PAGE_SIZE;
+	pthread_mutex_lock(&pc->lock);
+	if (r == 1)
+		pc->st.duplicates++;
+	else if (w & PC_PREFETCHED)
+		pc->st.pages_prefetched++;
+	else
+		pc->st.pages_demanded++;
+	if (f->fault_t[idx] > 0) {
+		if (pc->nlat == pc->cap_lat) {
+			double *l = realloc(pc->lat_us, 2 * pc->cap_lat * sizeof(double));
+
+			if (l) {
+				pc->lat_us = l;
+				pc->cap_lat *= 2;
+			}
+		}
+		if (pc->nlat < pc->cap_lat)
+			pc->lat_us[pc->nlat++] = now_us() - f->fault_t[idx];
+		f->fault_t[idx] = 0;
+	}
+	pthread_mutex_unlock(&pc->lock);
+}
+
+/* Faults in, requests out, demanded pages installed, until every page is
+ * here (or the stop eventfd). */
 static void *fault_thread(void *arg)
 {
 	struct pc_dst *pc = arg;
-	uint64_t npages = pc->m->size / MEM_PAGE_SIZE;
-	double *fault_t = calloc(npages, sizeof(double));
-	static _Thread_local uint8_t page[MEM_PAGE_SIZE];
-	int last_reply = 0, broken = 0, ufd;
+	struct fault_ctx f = { .pc = pc, .npages = pc->m->size / MEM_PAGE_SIZE };
 
-	if (!fault_t) {
+	f.fault_t = calloc(f.npages, sizeof(double));
+	f.page = malloc(MEM_PAGE_SIZE);
+	if (!f.fault_t || !f.page) {
 		pc_fail(pc, "fault thread", ENOMEM);
-		return NULL;
+		goto out;
 	}
 	pthread_mutex_lock(&pc->lock);
-	ufd = pc->urgent_fd;
+	f.ufd = pc->urgent_fd;
 	pthread_mutex_unlock(&pc->lock);
 	for (;;) {
 		/* With the urgent channel broken, faults are still read (and
 		 * left waiting for a resume). */
-		struct pollfd p[4] = { { pc->uffd, POLLIN, 0 }, { broken ? -1 : ufd, POLLIN, 0 },
+		struct pollfd p[4] = { { pc->uffd, POLLIN, 0 }, { f.broken ? -1 : f.ufd, POLLIN, 0 },
 				       { pc->stop_fd, POLLIN, 0 }, { pc->wake_fd, POLLIN, 0 } };
 		int done;
 
 		pthread_mutex_lock(&pc->lock);
 		/* Not while a resume is being set up or its channel is
 		 * still to be taken: last_reply may be the old channel's. */
-		done = last_reply && __atomic_load_n(&pc->bulk_done, __ATOMIC_ACQUIRE) &&
+		done = f.last_reply && __atomic_load_n(&pc->bulk_done, __ATOMIC_ACQUIRE) &&
 		       !pc->resuming && pc->next_urgent < 0;
 		if (done)
 			pc->complete = 1;
 		pthread_mutex_unlock(&pc->lock);
-		if (done)
+		if (done) {
+			complete(pc, f.ufd);
 			break;
-		if (poll(p, 4, 50) < 0 && errno != EINTR)
+		}
+		if (poll(p, 4, 50) < 0) {
+			if (errno == EINTR)
+				continue;
+			pc_fail(pc, "fault thread: poll", errno);
 			break;
+		}
 		if (p[2].revents & POLLIN)
-			goto out;
+			break;
 		if (p[3].revents & POLLIN) {
-			uint64_t v;
-
-			/* A resume: a new urgent channel; ask again for every
-			 * fault that has no page yet. */
-			if (read(pc->wake_fd, &v, 8) == 8) {
-				pthread_mutex_lock(&pc->lock);
-				if (pc->next_urgent >= 0) {
-					close(ufd);
-					ufd = pc->urgent_fd = pc->next_urgent;
-					pc->next_urgent = -1;
-					broken = last_reply = 0;
-				}
-				pthread_mutex_unlock(&pc->lock);
-				for (uint64_t i = 0; i < npages && !broken; i++)
-					if (pc->requested[i] && !bitmap_test(pc->have, i) &&
-					    send_request(ufd, PC_REQ_PAGE, page_index_gpa(pc->m, i)) < 0)
-						broken = 1;
-			}
+			take_new_channel(&f);
 			continue;
 		}
-		if (p[0].revents & POLLIN) {
-			struct uffd_msg msg;
-
-			while (read(pc->uffd, &msg, sizeof(msg)) == sizeof(msg)) {
-				uint64_t a, idx;
-
-				if (msg.event != UFFD_EVENT_PAGEFAULT)
-					continue;
-				a = msg.arg.pagefault.address & ~(MEM_PAGE_SIZE - 1);
-				idx = (a - (uint64_t)(uintptr_t)pc->m->hva) / MEM_PAGE_SIZE;
-				if (idx >= npages || pc->requested[idx])
-					continue;
-				pc->requested[idx] = 1;
-				fault_t[idx] = now_us();
-				pthread_mutex_lock(&pc->lock);
-				pc->st.faults++;
-				pthread_mutex_unlock(&pc->lock);
-				if (!broken && send_request(ufd, PC_REQ_PAGE,
-							    page_index_gpa(pc->m, idx)) < 0) {
-					pc_fail(pc, "asking the source for a page", EPIPE);
-					broken = 1;
-				}
-			}
-		}
-		if (!broken && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			uint64_t w, gpa, idx;
-			uint8_t *dst;
-			int r, enc;
-
-			r = fd_read_timed(ufd, &w, 8, PAGE_TIMEOUT_MS);
-			if (r == 0 && w == PC_LAST_REPLY) {
-				last_reply = 1;
-				continue;
-			}
-			gpa = w & ~(MEM_PAGE_SIZE - 1);
-			enc = (int)(w & (MEM_PAGE_SIZE - 1) & ~PC_PREFETCHED);
-			dst = r == 0 ? mem_hva(pc->m, gpa, MEM_PAGE_SIZE) : NULL;
-			if (r == 0 && (!dst || (enc != PAGE_RAW && enc != PAGE_ZERO)))
-				r = -EPROTO;
-			if (r == 0 && enc == PAGE_RAW)
-				r = fd_read_timed(ufd, page, MEM_PAGE_SIZE, PAGE_TIMEOUT_MS);
-			if (r == 0)
-				r = install(pc, dst, enc == PAGE_RAW ? page : NULL, MEM_PAGE_SIZE);
-			if (r < 0) {
-				pc_fail(pc, "the urgent channel", -r);
-				broken = 1;
-				continue;
-			}
-			idx = (uint64_t)(dst - pc->m->hva) / MEM_PAGE_SIZE;
-			pthread_mutex_lock(&pc->lock);
-			if (r == 1)
-				pc->st.duplicates++;
-			else if (w & PC_PREFETCHED)
-				pc->st.pages_prefetched++;
-			else
-				pc->st.pages_demanded++;
-			if (fault_t[idx] > 0) {
-				if (pc->nlat == pc->cap_lat) {
-					double *l = realloc(pc->lat_us, 2 * pc->cap_lat * sizeof(double));
-
-					if (l) {
-						pc->lat_us = l;
-						pc->cap_lat *= 2;
-					}
-				}
-				if (pc->nlat < pc->cap_lat)
-					pc->lat_us[pc->nlat++] = now_us() - fault_t[idx];
-				fault_t[idx] = 0;
-			}
-			pthread_mutex_unlock(&pc->lock);
-		}
+		if (p[0].revents & POLLIN)
+			read_faults(&f);
+		if (!f.broken && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			take_reply(&f);
 	}
-	complete(pc, ufd);
 out:
-	free(fault_t);
+	free(f.fault_t);
+	free(f.page);
 	return NULL;
 }
 

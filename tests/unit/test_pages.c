@@ -36,27 +36,38 @@ static void fill(struct mem *m)
 	}
 }
 
+/* Pages [0, n) of src as the writer sends them with mode, copied or
+ * (stable) from RAM in place, into mt; the writer's counters in out. */
+static void encode(struct mem *src, enum compress_mode mode, int stable, uint64_t n,
+		   struct mem_transport *mt, struct page_stats *out)
+{
+	struct stream s;
+	struct page_writer w;
+
+	mem_transport_init(mt, NULL, 0);
+	stream_init(&s, &mt->t);
+	CU_ASSERT_EQUAL_FATAL(page_writer_init(&w, &s, src, mode, 0), 0);
+	w.stable = stable;
+	for (uint64_t i = 0; i < n; i++)
+		page_write(&w, i);
+	page_flush(&w);
+	CU_ASSERT_EQUAL(s.err, 0);
+	if (out)
+		*out = w.st;
+	page_writer_free(&w);
+	stream_free(&s);
+}
+
 /* Encode pages [0, n) of src with mode, decode into dst. */
 static int round_trip(struct mem *src, struct mem *dst, enum compress_mode mode, uint64_t n,
 		      struct page_stats *out, struct page_stats *in)
 {
 	struct mem_transport mt;
 	struct stream s;
-	struct page_writer w;
 	uint32_t type;
 	int r;
 
-	mem_transport_init(&mt, NULL, 0);
-	stream_init(&s, &mt.t);
-	CU_ASSERT_EQUAL_FATAL(page_writer_init(&w, &s, src, mode, 0), 0);
-	for (uint64_t i = 0; i < n; i++)
-		page_write(&w, i);
-	page_flush(&w);
-	CU_ASSERT_EQUAL(s.err, 0);
-	*out = w.st;
-	page_writer_free(&w);
-	stream_free(&s);
-	mt.pos = 0;
+	encode(src, mode, 0, n, &mt, out);
 	stream_init(&s, &mt.t);
 	memset(in, 0, sizeof(*in));
 	while ((r = stream_next(&s, &type, NULL, NULL)) == 0) {
@@ -71,25 +82,6 @@ static int round_trip(struct mem *src, struct mem *dst, enum compress_mode mode,
 	return r;
 }
 
-/* All of src's pages as the writer sends them, copied or (stable) from RAM
- * in place, into mt. */
-static void encode(struct mem *src, int stable, struct mem_transport *mt)
-{
-	struct stream s;
-	struct page_writer w;
-
-	mem_transport_init(mt, NULL, 0);
-	stream_init(&s, &mt->t);
-	CU_ASSERT_EQUAL_FATAL(page_writer_init(&w, &s, src, COMPRESS_LZ4, 0), 0);
-	w.stable = stable;
-	for (uint64_t i = 0; i < PAGES; i++)
-		page_write(&w, i);
-	page_flush(&w);
-	CU_ASSERT_EQUAL(s.err, 0);
-	page_writer_free(&w);
-	stream_free(&s);
-}
-
 /* A stunned VM's pages go out from RAM in place: the stream is the very
  * one the copying writer makes. */
 static void test_stunned_in_place(void)
@@ -99,8 +91,8 @@ static void test_stunned_in_place(void)
 
 	CU_ASSERT_FATAL(mem_init(&a, MEM_MIN_SIZE) == 0);
 	fill(&a);
-	encode(&a, 0, &x);
-	encode(&a, 1, &y);
+	encode(&a, COMPRESS_LZ4, 0, PAGES, &x, NULL);
+	encode(&a, COMPRESS_LZ4, 1, PAGES, &y, NULL);
 	CU_ASSERT(x.len > PAGES * 8 && x.len == y.len && memcmp(x.data, y.data, x.len) == 0);
 	mem_transport_free(&x);
 	mem_transport_free(&y);
