@@ -161,9 +161,9 @@ int page_write(struct page_writer *w, uint64_t index)
 	}
 	w->win_data += MEM_PAGE_SIZE;
 	if (w->lz4_on &&
-		   (c = LZ4_compress_default((const char *)p, w->cbuf, (int)MEM_PAGE_SIZE,
-					     LZ4_compressBound((int)MEM_PAGE_SIZE))) > 0 &&
-		   c <= (int)LZ4_WORTH) {
+	    (c = LZ4_compress_default((const char *)p, w->cbuf, (int)MEM_PAGE_SIZE,
+				      LZ4_compressBound((int)MEM_PAGE_SIZE))) > 0 &&
+	    c <= (int)LZ4_WORTH) {
 		stream_put_u64(s, gpa | PAGE_LZ4);
 		stream_put_u16(s, (uint16_t)c);
 		stream_put_bytes(s, w->cbuf, (size_t)c);
