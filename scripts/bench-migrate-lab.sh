@@ -20,7 +20,10 @@ wsss=${4:-"256"}
 only=${5:-}	# an extended regular expression: run only the cases it matches
 migopts=${6:-}	# extra `vmm migrate` options for our Linux cases (e.g. --compress none)
 want() { [ -z "$only" ] || echo "$1" | grep -qE "$only"; }
+# By full path: the lab's busybox shell runs its own applets first, and
+# busybox's ip and tc know neither -n nor tbf's options.
 ip() { /usr/sbin/ip "$@"; }
+tc() { /usr/sbin/tc "$@"; }
 sh /lab/hosts-lab.sh up >/dev/null
 cd /tmp
 port=7600
@@ -91,8 +94,14 @@ probe_end() {	# probe_end CASE RUN: a little after the guest checked, stop and r
 shape() {	# shape MBIT: the link between the hosts, both ways (0: unshaped)
 	for h in A B; do
 		tc -n host$h qdisc del dev veth$h root 2>/dev/null
-		[ "$1" = 0 ] || tc -n host$h qdisc add dev veth$h root tbf rate "${1}mbit" \
-			burst 256kb latency 100ms
+		[ "$1" = 0 ] && continue
+		if ! tc -n host$h qdisc add dev veth$h root tbf rate "${1}mbit" \
+			burst 256kb latency 100ms; then
+			# A RESULT line, so that the summary shows it; no cell runs unshaped
+			# under a shaped name.
+			echo "RESULT shape-$1 1 {\"error\":\"tc could not shape veth$h to $1 Mbit/s\"}"
+			return 1
+		fi
 	done
 }
 
@@ -160,7 +169,7 @@ qemu_linux() {	# qemu_linux RATE STRATEGY RUN
 }
 
 for link in $links; do
-	shape "$link"
+	shape "$link" || continue
 	for wss in $wsss; do
 		pre=$link-$wss
 		for rate in $rates; do
