@@ -181,7 +181,7 @@ static int precopy(struct engine *e)
 	m->st.state = MIG_ACTIVE;
 	pthread_mutex_unlock(&m->lock);
 	for (uint32_t round = 0;; round++) {
-		double t = now_ms(), ms, t_round = t;
+		double t = now_ms(), ms, t_round = t, predicted;
 		uint64_t b0 = e->s.bytes, p0 = e->w.st.pages, sent;
 
 		if (send_bitmap(e, dirty) < 0)
@@ -206,18 +206,19 @@ static int precopy(struct engine *e)
 		if ((r = dirty_sync(&e->dl, e->bitmap, &n)) < 0)
 			return stream_fail(&e->s, r, "%s", err_msg());
 		dirty = count_bits(e->bitmap, e->npages);
+		predicted = bw > 0 ? dirty * bytes_per_page / bw : 0;
 		pthread_mutex_lock(&m->lock);
 		note_round(m, round, t_round - e->t0, ms, sent, dirty, e->vm->throttle_pct);
 		m->st.dirty_pages = dirty;
 		m->st.dirty_rate_mbps = t > t_sync ? n * MEM_PAGE_SIZE * 8 / 1e3 / (t - t_sync) : 0;
 		m->st.bandwidth_mbps = bw * 8 / 1e3;
-		m->st.expected_downtime_ms = bw > 0 ? dirty * bytes_per_page / bw : 0;
+		m->st.expected_downtime_ms = predicted;
 		pthread_mutex_unlock(&m->lock);
 		t_sync = t;
 		/* Under the target: switch over, or one more round (policy.h). */
-		if (bw > 0 && dirty * bytes_per_page / bw <= m->p.downtime_ms) {
-			if (precopy_converged(sent, dirty, dirty * bytes_per_page / bw,
-					      m->p.downtime_ms, round, m->p.max_iterations)) {
+		if (bw > 0 && predicted <= m->p.downtime_ms) {
+			if (precopy_converged(sent, dirty, predicted, m->p.downtime_ms, round,
+					      m->p.max_iterations)) {
 				pthread_mutex_lock(&m->lock);
 				m->st.converged = 1;
 				pthread_mutex_unlock(&m->lock);
@@ -342,7 +343,6 @@ out:
 	return e->s.err;
 }
 
-/* The whole migration; returns 0 when the destination runs the VM. */
 /* SYNC, then the destination's "RD": everything sent so far is loaded. */
 static int wait_ready(struct engine *e)
 {
@@ -360,6 +360,7 @@ static int wait_ready(struct engine *e)
 	return 0;
 }
 
+/* The whole migration; returns 0 when the destination runs the VM. */
 static int migrate(struct engine *e)
 {
 	struct migration *m = e->m;
