@@ -26,11 +26,19 @@ tally() {
 	passed=$((passed + $1)) failed=$((failed + $2))
 }
 
+# A run that ended badly with no failed test to show for it (the lab's
+# watchdog killed it after some suites had passed, a crash after the
+# summary) counts as one failure: a hang must never pass.
 run() {	# run NAME CMD...: run, show, tally
-	local name=$1; shift
+	local name=$1 rc before=$failed; shift
 	echo "==== $name"
 	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
 	tally "$name"
+	if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
+		echo "run-tests: $name ended with status $rc and no failed test: counted as failed" >&2
+		failed=$((failed + 1))
+	fi
 }
 
 # The lab is a guest kernel under nested SVM emulated by QEMU TCG, and it
