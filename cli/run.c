@@ -260,7 +260,7 @@ static int incoming_handshake(struct snap_reader *in)
 	char go[2];
 	int r;
 
-	if (write(in->fd, "OK", 2) != 2)
+	if (in->ft.t.ops->write_all(&in->ft.t, "OK", 2) < 0)
 		return err_set(-EPIPE, "the source went away before the hand-over; the VM stays there");
 	r = in->ft.t.ops->read_exact(&in->ft.t, go, 2);
 	if (r < 0 || memcmp(go, "GO", 2))
@@ -364,13 +364,17 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 		if (r < 0)
 			goto loop;
 		if (ctx->postcopy) {
+			char at[80] = "";
 			uint64_t n;
 
 			pthread_mutex_lock(&ctx->pc.lock);
 			n = ctx->pc.st.pages_demanded;
+			for (int i = 0, o = 0; i < ctx->pc.nload && o < (int)sizeof(at); i++)
+				o += snprintf(at + o, sizeof(at) - (size_t)o, "%s0x%llx", i ? " " : " at ",
+					      (unsigned long long)ctx->pc.load_gpa[i]);
 			pthread_mutex_unlock(&ctx->pc.lock);
-			log_info("post-copy: %llu pages demanded while the state loaded",
-				 (unsigned long long)n);
+			log_info("post-copy: %llu pages demanded while the state loaded%s",
+				 (unsigned long long)n, at);
 		}
 		if (o->incoming) {
 			r = incoming_handshake(restore);

@@ -43,6 +43,7 @@ struct engine {
 				 * the stun) */
 	/* post-copy: the urgent channel, its writer lock, the request thread */
 	int urgent_fd;
+	struct fd_transport urgent_ft;	/* on urgent_fd; written under urgent_lock */
 	pthread_mutex_t urgent_lock;
 	pthread_t req_thread;
 	uint64_t hint;		/* atomic: push from here next (after a fault) */

@@ -42,6 +42,8 @@
  *             bytes), or PC_LAST_REPLY when the source has no more. After a
  *             demanded page come up to PC_PREFETCH following pages that the
  *             push has not taken, flagged PC_PREFETCHED (one write).
+ *             At the switch, before the vCPU state, the pages KVM touches
+ *             when that state is loaded come unasked, flagged the same.
  *   resume    src -> dest, new main connection: "VMMRESUM", u64 pages of
  *             guest RAM; then a new urgent connection ("VMMURGNT"); the
  *             destination answers on the main one with a stream header and
@@ -109,7 +111,9 @@ struct pc_dst {
 	struct pc_stats st;
 	double *lat_us;			/* per fault, for percentiles */
 	uint64_t nlat, cap_lat;
-	double t0;
+	double t0;			/* the vCPUs started (0: not yet) */
+	uint64_t load_gpa[4];		/* the first pages faulted on before that */
+	int nload;
 	int failed;			/* broken since the last (re)start */
 	uint32_t resumes;
 	char msg[256];

@@ -211,7 +211,7 @@ int snapshot_load(struct snap_reader *r, struct vm *vm, struct devices *ds)
 		case SEC_SYNC:
 			if (!r->incoming)
 				stream_fail(s, -EINVAL, "a SYNC section, but this is not a migration");
-			else if (write(r->fd, "RD", 2) != 2)
+			else if (r->ft.t.ops->write_all(&r->ft.t, "RD", 2) < 0)
 				stream_fail(s, -EPIPE, "the source went away before the stun");
 			break;
 		case SEC_POSTCOPY:

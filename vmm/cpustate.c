@@ -118,6 +118,37 @@ int vcpu_state_load(int fd, const struct vcpu_state *st)
 	return 0;
 }
 
+void vcpu_state_kvm_pages(const struct vcpu_state *st, uint64_t *gpa, int *n, int max)
+{
+	/* KVM's paravirtual MSRs that hold a guest address: the wall clock
+	 * ones are written to as soon as they are set (any non-zero address),
+	 * the others only when bit 0 enables them. */
+	static const struct { uint32_t index; int enable_bit; } pv[] = {
+		{ 0x11, 0 },		/* MSR_KVM_WALL_CLOCK */
+		{ 0x12, 1 },		/* MSR_KVM_SYSTEM_TIME (old kvmclock) */
+		{ 0x4b564d00, 0 },	/* MSR_KVM_WALL_CLOCK_NEW */
+		{ 0x4b564d01, 1 },	/* MSR_KVM_SYSTEM_TIME_NEW */
+		{ 0x4b564d02, 1 },	/* MSR_KVM_ASYNC_PF_EN */
+		{ 0x4b564d03, 1 },	/* MSR_KVM_STEAL_TIME */
+		{ 0x4b564d04, 1 },	/* MSR_KVM_PV_EOI_EN */
+	};
+
+	for (uint32_t i = 0; i < st->nmsrs && i < CPUSTATE_MAX_MSRS; i++) {
+		uint64_t v = st->msrs[i].data, page = v & ~0xfffULL;
+		int known = -1, dup = 0;
+
+		for (size_t k = 0; k < sizeof(pv) / sizeof(pv[0]); k++)
+			if (st->msrs[i].index == pv[k].index)
+				known = pv[k].enable_bit;
+		if (known < 0 || (known ? !(v & 1) : !v))
+			continue;
+		for (int j = 0; j < *n; j++)
+			dup |= gpa[j] == page;
+		if (!dup && *n < max)
+			gpa[(*n)++] = page;
+	}
+}
+
 void vcpu_state_free(struct vcpu_state *st)
 {
 	free(st->xsave);

@@ -45,6 +45,14 @@ int vcpu_state_save(struct kvm *k, int fd, const uint32_t *msrs, int nmsrs, stru
 int vcpu_state_load(int fd, const struct vcpu_state *st);
 void vcpu_state_free(struct vcpu_state *st);
 
+/* vcpu_state_kvm_pages(st, gpa, n, max): the guest pages that KVM itself
+ * reads or writes for this vCPU, named by its paravirtual MSRs (wall clock,
+ * kvmclock, steal time, PV EOI, async page faults), when set. Adds each page's
+ * address to gpa[0..*n) unless already there, up to max. KVM writes the
+ * wall clock and maps the kvmclock page as soon as their MSRs are loaded: a post-copy destination needs
+ * these pages before anything else. Pure. */
+void vcpu_state_kvm_pages(const struct vcpu_state *st, uint64_t *gpa, int *n, int max);
+
 /* vm_state_save(vm_fd, st) / vm_state_load(vm_fd, st): PIC, IOAPIC, PIT and
  * kvmclock (with real time, where KVM gives it, so the guest's wall clock
  * moves on by the time the VM spent saved). */

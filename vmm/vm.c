@@ -252,6 +252,15 @@ void vm_set_throttle(struct vm *vm, int pct)
 		vcpu_kick(&vm->vcpus[i]);
 }
 
+int vm_kvm_pages(const struct vm *vm, uint64_t *gpa, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < vm->ncpus; i++)
+		vcpu_state_kvm_pages(&vm->vcpus[i].state, gpa, &n, max);
+	return n;
+}
+
 int vm_paused(struct vm *vm)
 {
 	return __atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE);

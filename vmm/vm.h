@@ -90,6 +90,11 @@ int vm_pause(struct vm *vm, int capture);
 void vm_resume(struct vm *vm);
 int vm_paused(struct vm *vm);
 
+/* vm_kvm_pages(vm, gpa, max): after vm_pause(vm, 1), while the vCPUs stay
+ * parked: the guest pages KVM touches on its own for them (cpustate.h,
+ * vcpu_state_kvm_pages), at most max, each once. Returns the count. */
+int vm_kvm_pages(const struct vm *vm, uint64_t *gpa, int max);
+
 /* vm_set_throttle(vm, pct): make every vCPU sleep pct percent of the time
  * (0 to 99; 0 turns throttling off), to slow a guest that dirties memory
  * faster than pre-copy can send it. Any thread. */

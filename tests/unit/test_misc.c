@@ -10,6 +10,7 @@
 #include "../../devices/platform.h"
 #include "../../vmm/boot64.h"
 #include "../../vmm/cpuid.h"
+#include "../../vmm/cpustate.h"
 #include "../../vmm/kvm.h"
 #include "../../vmm/mem.h"
 #include "suites.h"
@@ -113,6 +114,40 @@ static void test_gdt(void)
 	CU_ASSERT_EQUAL(boot64_gdt_entry(0, 0x67, 0x008b), 0x00008b0000000067ULL);
 }
 
+/* The pages a post-copy source pushes before the vCPU state: only enabled
+ * paravirtual areas, page-aligned, each once, never more than asked. */
+static void test_kvm_pages(void)
+{
+	static struct vcpu_state a, b;
+	uint64_t gpa[4];
+	int n = 0;
+
+	a.nmsrs = 6;
+	a.msrs[5] = (struct kvm_msr_entry){ .index = 0x4b564d00, .data = 0x12344ff0 };	/* no bit 0 */
+	a.msrs[0] = (struct kvm_msr_entry){ .index = 0x4b564d01, .data = 0x12345000 | 0x40 | 1 };
+	a.msrs[1] = (struct kvm_msr_entry){ .index = 0x4b564d03, .data = 0x7000 | 1 };
+	a.msrs[2] = (struct kvm_msr_entry){ .index = 0x4b564d04, .data = 0x9000 };	/* off */
+	a.msrs[3] = (struct kvm_msr_entry){ .index = 0xc0000082, .data = 0xffff1001 };	/* LSTAR */
+	a.msrs[4] = (struct kvm_msr_entry){ .index = 0x12, .data = 0 };
+	b = a;
+	b.msrs[0].data = 0x12345000 | 0x60 | 1;	/* the next vCPU: same page */
+	b.msrs[1].data = 0x8040 | 1;
+	vcpu_state_kvm_pages(&a, gpa, &n, 4);
+	vcpu_state_kvm_pages(&b, gpa, &n, 4);
+	CU_ASSERT_EQUAL_FATAL(n, 4);
+	CU_ASSERT_EQUAL(gpa[0], 0x12345000);
+	CU_ASSERT_EQUAL(gpa[1], 0x7000);
+	CU_ASSERT_EQUAL(gpa[2], 0x12344000);
+	CU_ASSERT_EQUAL(gpa[3], 0x8000);
+	b.msrs[5].data = 0;	/* never set: KVM writes nothing */
+	n = 0;
+	vcpu_state_kvm_pages(&b, gpa, &n, 4);
+	CU_ASSERT_EQUAL(n, 2);
+	n = 0;
+	vcpu_state_kvm_pages(&b, gpa, &n, 1);
+	CU_ASSERT_EQUAL(n, 1);
+}
+
 int suite_misc(void)
 {
 	static const struct unit_test t[] = {
@@ -122,6 +157,7 @@ int suite_misc(void)
 		{ "CMOS clock registers", test_rtc },
 		{ "CPUID edits", test_cpuid },
 		{ "GDT descriptors", test_gdt },
+		{ "pages KVM touches for a vCPU", test_kvm_pages },
 		{ 0 }
 	};
 	return add_suite("misc", t);
