@@ -275,8 +275,8 @@ static void read_faults(struct fault_ctx *f)
 		f->fault_t[idx] = now_us();
 		pthread_mutex_lock(&pc->lock);
 		pc->st.faults++;
-		if (!pc->t0 && pc->nload < 4)
-			pc->load_gpa[pc->nload++] = page_index_gpa(pc->m, idx);
+		if (!pc->t0 && pc->load_faults++ < 4)
+			pc->load_gpa[pc->load_faults - 1] = page_index_gpa(pc->m, idx);
 		pthread_mutex_unlock(&pc->lock);
 		if (!f->broken && send_request(f->ufd, PC_REQ_PAGE, page_index_gpa(pc->m, idx)) < 0) {
 			pc_fail(pc, "asking the source for a page", EPIPE);

@@ -112,8 +112,8 @@ struct pc_dst {
 	double *lat_us;			/* per fault, for percentiles */
 	uint64_t nlat, cap_lat;
 	double t0;			/* the vCPUs started (0: not yet) */
-	uint64_t load_gpa[4];		/* the first pages faulted on before that */
-	int nload;
+	uint64_t load_faults;		/* pages faulted on before that */
+	uint64_t load_gpa[4];		/* the first of them */
 	int failed;			/* broken since the last (re)start */
 	uint32_t resumes;
 	char msg[256];

@@ -250,9 +250,10 @@ int pcs_connect_urgent(struct engine *e)
 }
 
 /* Right after the stun, before the vCPU state goes: the pages KVM will touch
- * on the destination as soon as that state is loaded (the kvmclock page is
- * mapped when its MSR is set), pushed on the urgent channel so that loading
- * the state, inside the downtime, does not wait on a fault's round trip. */
+ * on the destination as soon as that state is loaded (it writes the wall
+ * clock and maps the kvmclock page when their MSRs are set), pushed on the
+ * urgent channel so that loading the state, inside the downtime, does not
+ * wait on a fault's round trip. */
 static int presend_kvm_pages(struct engine *e)
 {
 	uint64_t gpa[64], word[64];
