@@ -263,7 +263,7 @@ static void read_faults(struct fault_ctx *f)
 	struct uffd_msg msg;
 
 	while (read(pc->uffd, &msg, sizeof(msg)) == sizeof(msg)) {
-		uint64_t a, idx;
+		uint64_t a, idx, gpa;
 
 		if (msg.event != UFFD_EVENT_PAGEFAULT)
 			continue;
@@ -273,12 +273,13 @@ static void read_faults(struct fault_ctx *f)
 			continue;
 		pc->requested[idx] = 1;
 		f->fault_t[idx] = now_us();
+		gpa = page_index_gpa(pc->m, idx);
 		pthread_mutex_lock(&pc->lock);
 		pc->st.faults++;
 		if (!pc->t0 && pc->load_faults++ < 4)
-			pc->load_gpa[pc->load_faults - 1] = page_index_gpa(pc->m, idx);
+			pc->load_gpa[pc->load_faults - 1] = gpa;
 		pthread_mutex_unlock(&pc->lock);
-		if (!f->broken && send_request(f->ufd, PC_REQ_PAGE, page_index_gpa(pc->m, idx)) < 0) {
+		if (!f->broken && send_request(f->ufd, PC_REQ_PAGE, gpa) < 0) {
 			pc_fail(pc, "asking the source for a page", EPIPE);
 			f->broken = 1;
 		}

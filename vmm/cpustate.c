@@ -135,12 +135,12 @@ void vcpu_state_kvm_pages(const struct vcpu_state *st, uint64_t *gpa, int *n, in
 
 	for (uint32_t i = 0; i < st->nmsrs && i < CPUSTATE_MAX_MSRS; i++) {
 		uint64_t v = st->msrs[i].data, page = v & ~0xfffULL;
-		int known = -1, dup = 0;
+		int enable_bit = -1, dup = 0;	/* -1: not one of them */
 
 		for (size_t k = 0; k < sizeof(pv) / sizeof(pv[0]); k++)
 			if (st->msrs[i].index == pv[k].index)
-				known = pv[k].enable_bit;
-		if (known < 0 || (known ? !(v & 1) : !v))
+				enable_bit = pv[k].enable_bit;
+		if (enable_bit < 0 || (enable_bit ? !(v & 1) : !v))
 			continue;
 		for (int j = 0; j < *n; j++)
 			dup |= gpa[j] == page;

@@ -123,12 +123,12 @@ static void test_kvm_pages(void)
 	int n = 0;
 
 	a.nmsrs = 6;
-	a.msrs[5] = (struct kvm_msr_entry){ .index = 0x4b564d00, .data = 0x12344ff0 };	/* no bit 0 */
 	a.msrs[0] = (struct kvm_msr_entry){ .index = 0x4b564d01, .data = 0x12345000 | 0x40 | 1 };
 	a.msrs[1] = (struct kvm_msr_entry){ .index = 0x4b564d03, .data = 0x7000 | 1 };
 	a.msrs[2] = (struct kvm_msr_entry){ .index = 0x4b564d04, .data = 0x9000 };	/* off */
 	a.msrs[3] = (struct kvm_msr_entry){ .index = 0xc0000082, .data = 0xffff1001 };	/* LSTAR */
 	a.msrs[4] = (struct kvm_msr_entry){ .index = 0x12, .data = 0 };
+	a.msrs[5] = (struct kvm_msr_entry){ .index = 0x4b564d00, .data = 0x12344ff0 };	/* no bit 0 */
 	b = a;
 	b.msrs[0].data = 0x12345000 | 0x60 | 1;	/* the next vCPU: same page */
 	b.msrs[1].data = 0x8040 | 1;
