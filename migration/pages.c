@@ -32,6 +32,11 @@ uint64_t page_index_gpa(const struct mem *m, uint64_t index)
 	return ~0ULL;
 }
 
+uint64_t page_index_hva(const struct mem *m, const void *p)
+{
+	return ((uintptr_t)p - (uintptr_t)m->hva) / MEM_PAGE_SIZE;
+}
+
 int page_writer_init(struct page_writer *w, struct stream *s, const struct mem *m,
 		     enum compress_mode mode, uint64_t max_bw)
 {

@@ -104,4 +104,8 @@ int pages_load(struct stream *s, struct mem *m, struct page_stats *st, struct pa
 /* page_index_gpa(m, index): guest-physical address of page number index. */
 uint64_t page_index_gpa(const struct mem *m, uint64_t index);
 
+/* page_index_hva(m, p): the page number of host address p, which lies in
+ * m's RAM (an address mem_hva gave, or one inside such a page). */
+uint64_t page_index_hva(const struct mem *m, const void *p);
+
 #endif

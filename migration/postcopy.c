@@ -112,7 +112,7 @@ void pc_fail(struct pc_dst *pc, const char *what, int err)
 
 static void mark_have(struct pc_dst *pc, const uint8_t *dst, uint64_t len)
 {
-	uint64_t i = (uint64_t)(dst - pc->m->hva) / MEM_PAGE_SIZE;
+	uint64_t i = page_index_hva(pc->m, dst);
 
 	for (uint64_t end = i + len / MEM_PAGE_SIZE; i < end; i++)
 		__atomic_fetch_or(&pc->have[i / 64], 1ULL << (i % 64), __ATOMIC_RELEASE);
@@ -268,7 +268,7 @@ static void read_faults(struct fault_ctx *f)
 		if (msg.event != UFFD_EVENT_PAGEFAULT)
 			continue;
 		a = msg.arg.pagefault.address & ~(MEM_PAGE_SIZE - 1);
-		idx = (a - (uint64_t)(uintptr_t)pc->m->hva) / MEM_PAGE_SIZE;
+		idx = page_index_hva(pc->m, (const void *)(uintptr_t)a);
 		if (idx >= f->npages || pc->requested[idx])
 			continue;
 		pc->requested[idx] = 1;
@@ -314,7 +314,7 @@ static void take_reply(struct fault_ctx *f)
 		f->broken = 1;
 		return;
 	}
-	idx = (uint64_t)(dst - pc->m->hva) / MEM_PAGE_SIZE;
+	idx = page_index_hva(pc->m, dst);
 	pthread_mutex_lock(&pc->lock);
 	if (r == 1)
 		pc->st.duplicates++;

@@ -173,7 +173,7 @@ static void *request_thread(void *arg)
 		/* The page, then the next ones the push has not taken
 		 * (pre-paging: a guest that touched this page will likely
 		 * touch those next, before a bulk batch could bring them). */
-		idx = (uint64_t)(p - e->vm->mem.hva) / MEM_PAGE_SIZE;
+		idx = page_index_hva(&e->vm->mem, p);
 		n = claim(e, idx, 0, 1, &words[0], iov);
 		for (j = 1; j <= PC_PREFETCH && idx + (uint64_t)j < e->npages; j++) {
 			int c = claim(e, idx + (uint64_t)j, PC_PREFETCHED, 0, &words[j], iov + n);
@@ -266,8 +266,8 @@ static int presend_kvm_pages(struct engine *e)
 		/* An address outside RAM is the guest's own mistake: KVM will
 		 * not touch RAM for it, and there is nothing to send. */
 		if (p)
-			k += claim(e, (uint64_t)(p - e->vm->mem.hva) / MEM_PAGE_SIZE,
-				   PC_PREFETCHED, 0, &word[i], &iov[k]);
+			k += claim(e, page_index_hva(&e->vm->mem, p), PC_PREFETCHED, 0, &word[i],
+				   &iov[k]);
 	}
 	if (k && urgent_writev(e, iov, k) < 0)
 		return stream_fail(&e->s, -EPIPE, "the urgent channel broke");
