@@ -5,10 +5,14 @@
 # (tests/tools/tcpcopy), both between two network namespaces joined by a
 # veth. No KVM: the page path does not need it, and this machine's /dev/kvm
 # cannot run our guests, so this is the only native measurement of it (the
-# lab's figure is under TCG emulation). Cases, interleaved run by run so that
-# the host's changing state hits them all alike:
+# lab's figure is under TCG emulation). Cases, each run all of them in a new
+# random order, so that the host's changing state hits them all alike:
 #   tcp-hot     tcpcopy: one hot 1 MiB buffer sent again and again (the link)
 #   tcp-spread  tcpcopy: MIB MiB of distinct resident memory (the link + RAM)
+#   tcp-mem     tcp-spread landing in MIB MiB of distinct resident memory on
+#               the receiver too: memory to memory, the least a migration
+#               must do (the receiver of the other two reads into one hot
+#               1 MiB buffer)
 #   pages-warm  pagecopy raw, receiver's memory resident before the clock;
 #               pages copied into their section (a pre-copy round, VM running)
 #   pages-stun  pages-warm with pages sent from RAM in place (the VM stunned:
@@ -21,7 +25,8 @@
 # that has been free a while, and a transfer into such memory runs 2-4
 # times slower whatever the code does (identical runs alternate slow and
 # fast). pages-fresh shows that, with its spread; the warm cases compare
-# the code. Prints median, min and max per case, and the ratios.
+# the code. Prints median, min and max per case, the ratios of the medians,
+# and the median of the ratios run by run (the fairer one: see paired()).
 #
 #   scripts/bench-engine.sh [BUILD_DIR] [RUNS] [MIB]     (make bench-engine)
 set -euo pipefail
@@ -79,21 +84,35 @@ one() {
 	fi
 	line=$(cat "$out.r")
 	ms=$(tr ' ' '\n' <<< "$line" | grep '^ms=' | cut -d= -f2)
-	echo "$case $ms" >> "$out"
+	echo "$case $ms $run" >> "$out"
 	[ -t 2 ] && printf '\r  run %d/%d  %-12s %8.1f ms   ' "$run" "$runs" "$case" "$ms" >&2
 	return 0
 }
 
+# case NAME: one transfer of that case.
+case_run() {
+	case $1 in
+	tcp-hot)	one tcp-hot tcpcopy -- "$mib" ;;
+	tcp-spread)	one tcp-spread tcpcopy -- "$mib" spread ;;
+	tcp-mem)	one tcp-mem tcpcopy "$mib" -- "$mib" spread ;;
+	pages-warm)	one pages-warm pagecopy "$mib" warm 100 -- "$mib" none 100 ;;
+	pages-stun)	one pages-stun pagecopy "$mib" warm 100 -- "$mib" none 100 stunned ;;
+	pages-lz4)	one pages-lz4 pagecopy "$mib" warm 50 -- "$mib" lz4 50 ;;
+	pages-idle)	one pages-idle pagecopy "$mib" fresh 0 -- "$mib" none 0 ;;
+	pages-fresh)	one pages-fresh pagecopy "$mib" fresh 100 -- "$mib" none 100 ;;
+	esac
+}
+cases="tcp-hot tcp-spread tcp-mem pages-warm pages-stun pages-lz4 pages-idle pages-fresh"
+
 : > "$out"
 echo "Engine throughput, native, $mib MiB between two namespaces (veth), $runs runs per case"
+# In a new random order each run: where a case comes in the run changes its
+# time by up to a fifth here (what ran just before it), so a fixed order
+# would favour some cases over others.
 for run in $(seq 1 "$runs"); do
-	one tcp-hot tcpcopy -- "$mib"
-	one tcp-spread tcpcopy -- "$mib" spread
-	one pages-warm pagecopy "$mib" warm 100 -- "$mib" none 100
-	one pages-stun pagecopy "$mib" warm 100 -- "$mib" none 100 stunned
-	one pages-lz4 pagecopy "$mib" warm 50 -- "$mib" lz4 50
-	one pages-idle pagecopy "$mib" fresh 0 -- "$mib" none 0
-	one pages-fresh pagecopy "$mib" fresh 100 -- "$mib" none 100
+	for c in $(tr ' ' '\n' <<< "$cases" | shuf); do
+		case_run "$c"
+	done
 done
 [ -t 2 ] && printf '\r%60s\r' '' >&2
 
@@ -105,7 +124,7 @@ stats() {
 }
 printf '%-12s %28s %12s\n' case "ms median (min-max)" "Mbit/s"
 declare -A rate
-for c in tcp-hot tcp-spread pages-warm pages-stun pages-lz4 pages-idle pages-fresh; do
+for c in tcp-hot tcp-spread tcp-mem pages-warm pages-stun pages-lz4 pages-idle pages-fresh; do
 	read -r med min max mbit <<< "$(stats $c)"
 	rate[$c]=$mbit
 	printf '%-12s %28s %12s\n' "$c" "$med ($min-$max)" "$mbit"
@@ -114,5 +133,21 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "page path / plain TCP: running guest (warm) $(ratio "${rate[pages-warm]}" "${rate[tcp-hot]}") of tcp-hot," \
 	"$(ratio "${rate[pages-warm]}" "${rate[tcp-spread]}") of tcp-spread;" \
 	"stunned $(ratio "${rate[pages-stun]}" "${rate[tcp-hot]}") of tcp-hot," \
-	"$(ratio "${rate[pages-stun]}" "${rate[tcp-spread]}") of tcp-spread"
+	"$(ratio "${rate[pages-stun]}" "${rate[tcp-spread]}") of tcp-spread;" \
+	"against tcp-mem: running $(ratio "${rate[pages-warm]}" "${rate[tcp-mem]}")," \
+	"stunned $(ratio "${rate[pages-stun]}" "${rate[tcp-mem]}")"
+# paired CASE BASE: CASE's rate over BASE's run by run (each run against
+# the baseline's run next to it), median and range: the machine's speed
+# drifts over minutes, and a ratio within one run cancels most of that.
+paired() {
+	join <(grep "^$2 " "$out" | awk '{print $3, $2}' | sort) \
+	     <(grep "^$1 " "$out" | awk '{print $3, $2}' | sort) |
+	awk '{print $2 / $3}' | sort -n | awk '{v[NR]=$1} END {
+		m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2
+		printf "%.2f (%.2f-%.2f)", m, v[1], v[NR] }'
+}
+for base in tcp-spread tcp-mem; do
+	echo "run by run, of $base: running guest $(paired pages-warm $base)," \
+		"stunned $(paired pages-stun $base)"
+done
 echo "(the rates of pages-lz4 and pages-idle count all $mib MiB: half or all of them zero pages)"

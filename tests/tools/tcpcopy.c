@@ -6,9 +6,12 @@
  *
  * With "spread" the sender writes MIB MiB of distinct, resident memory
  * instead of one hot 1 MiB buffer again and again, as a VMM sending guest
- * RAM must (its bytes come from memory, not from the cache).
+ * RAM must (its bytes come from memory, not from the cache). A receiver
+ * given MIB likewise reads into MIB MiB of distinct memory, made resident
+ * before the clock starts, as a receiver landing bytes in RAM must; without
+ * it, into one hot 1 MiB buffer.
  *
- *   tcpcopy recv ADDR:PORT        tcpcopy send ADDR:PORT MIB [spread] */
+ *   tcpcopy recv ADDR:PORT [MIB]  tcpcopy send ADDR:PORT MIB [spread] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +37,28 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc >= 3 && !strcmp(argv[1], "recv")) {
-		int lfd = tcp_listen(argv[2]);
+		size_t mem = argc >= 4 ? (size_t)atol(argv[3]) << 20 : 0;
+		char *dst = buf;
+		int lfd;
 
+		if (mem) {
+			dst = mmap(NULL, mem, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			if (dst == MAP_FAILED) {
+				perror("tcpcopy: mmap");
+				return 1;
+			}
+			madvise(dst, mem, MADV_HUGEPAGE);	/* as guest RAM */
+			memset(dst, 0, mem);
+		}
+		lfd = tcp_listen(argv[2]);
 		if (lfd < 0 || (fd = tcp_accept(lfd, 60000)) < 0) {
 			fprintf(stderr, "tcpcopy: %s\n", err_msg());
 			return 1;
 		}
 		for (;;) {
-			ssize_t n = read(fd, buf, sizeof(buf));
+			size_t at = mem ? (size_t)total % mem : 0;
+			ssize_t n = read(fd, dst + at, mem ? mem - at : sizeof(buf));
 
 			if (n <= 0)
 				break;
@@ -88,6 +105,6 @@ int main(int argc, char **argv)
 		close(fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tcpcopy recv ADDR:PORT | tcpcopy send ADDR:PORT MIB [spread]\n");
+	fprintf(stderr, "usage: tcpcopy recv ADDR:PORT [MIB] | tcpcopy send ADDR:PORT MIB [spread]\n");
 	return 2;
 }
