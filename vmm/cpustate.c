@@ -118,34 +118,50 @@ int vcpu_state_load(int fd, const struct vcpu_state *st)
 	return 0;
 }
 
+/* add_page(gpa, n, max, page): page into gpa[0..*n) unless already there. */
+static void add_page(uint64_t *gpa, int *n, int max, uint64_t page)
+{
+	for (int j = 0; j < *n; j++)
+		if (gpa[j] == page)
+			return;
+	if (*n < max)
+		gpa[(*n)++] = page;
+}
+
 void vcpu_state_kvm_pages(const struct vcpu_state *st, uint64_t *gpa, int *n, int max)
 {
 	/* KVM's paravirtual MSRs that hold a guest address: the wall clock
 	 * ones are written to as soon as they are set (any non-zero address),
-	 * the others only when bit 0 enables them. */
-	static const struct { uint32_t index; int enable_bit; } pv[] = {
-		{ 0x11, 0 },		/* MSR_KVM_WALL_CLOCK */
-		{ 0x12, 1 },		/* MSR_KVM_SYSTEM_TIME (old kvmclock) */
-		{ 0x4b564d00, 0 },	/* MSR_KVM_WALL_CLOCK_NEW */
-		{ 0x4b564d01, 1 },	/* MSR_KVM_SYSTEM_TIME_NEW */
-		{ 0x4b564d02, 1 },	/* MSR_KVM_ASYNC_PF_EN */
-		{ 0x4b564d03, 1 },	/* MSR_KVM_STEAL_TIME */
-		{ 0x4b564d04, 1 },	/* MSR_KVM_PV_EOI_EN */
+	 * the others only when bit 0 enables them. The address is the value
+	 * without its flag bits (addr_mask); the structure there is len bytes,
+	 * and a structure that crosses into the next page needs that page too. */
+	static const struct {
+		uint32_t index;
+		int enable_bit;
+		uint64_t addr_mask;
+		uint32_t len;
+	} pv[] = {
+		{ 0x11, 0, ~0ULL, 12 },			/* MSR_KVM_WALL_CLOCK */
+		{ 0x12, 1, ~1ULL, 32 },			/* MSR_KVM_SYSTEM_TIME (old kvmclock) */
+		{ 0x4b564d00, 0, ~0ULL, 12 },		/* MSR_KVM_WALL_CLOCK_NEW */
+		{ 0x4b564d01, 1, ~1ULL, 32 },		/* MSR_KVM_SYSTEM_TIME_NEW */
+		{ 0x4b564d02, 1, ~0x3fULL, 64 },	/* MSR_KVM_ASYNC_PF_EN */
+		{ 0x4b564d03, 1, ~0x3fULL, 64 },	/* MSR_KVM_STEAL_TIME */
+		{ 0x4b564d04, 1, ~3ULL, 4 },		/* MSR_KVM_PV_EOI_EN */
 	};
 
 	for (uint32_t i = 0; i < st->nmsrs && i < CPUSTATE_MAX_MSRS; i++) {
-		uint64_t v = st->msrs[i].data, page = v & ~0xfffULL;
-		int enable_bit = -1, dup = 0;	/* -1: not one of them */
+		uint64_t v = st->msrs[i].data, addr;
 
-		for (size_t k = 0; k < sizeof(pv) / sizeof(pv[0]); k++)
-			if (st->msrs[i].index == pv[k].index)
-				enable_bit = pv[k].enable_bit;
-		if (enable_bit < 0 || (enable_bit ? !(v & 1) : !v))
-			continue;
-		for (int j = 0; j < *n; j++)
-			dup |= gpa[j] == page;
-		if (!dup && *n < max)
-			gpa[(*n)++] = page;
+		for (size_t k = 0; k < sizeof(pv) / sizeof(pv[0]); k++) {
+			if (st->msrs[i].index != pv[k].index ||
+			    (pv[k].enable_bit ? !(v & 1) : !v))
+				continue;
+			addr = v & pv[k].addr_mask;
+			add_page(gpa, n, max, addr & ~0xfffULL);
+			if (addr + pv[k].len - 1 > addr)	/* no wrap at the top */
+				add_page(gpa, n, max, (addr + pv[k].len - 1) & ~0xfffULL);
+		}
 	}
 }
 

@@ -48,7 +48,8 @@ void vcpu_state_free(struct vcpu_state *st);
 /* vcpu_state_kvm_pages(st, gpa, n, max): the guest pages that KVM itself
  * reads or writes for this vCPU, named by its paravirtual MSRs (wall clock,
  * kvmclock, steal time, PV EOI, async page faults), when set. Adds each page's
- * address to gpa[0..*n) unless already there, up to max. KVM writes the
+ * address to gpa[0..*n) unless already there, up to max (two pages for a
+ * structure that crosses a page boundary). KVM writes the
  * wall clock and maps the kvmclock page as soon as their MSRs are loaded:
  * a post-copy destination needs these pages before anything else. Pure. */
 void vcpu_state_kvm_pages(const struct vcpu_state *st, uint64_t *gpa, int *n, int max);

@@ -146,6 +146,22 @@ static void test_kvm_pages(void)
 	n = 0;
 	vcpu_state_kvm_pages(&b, gpa, &n, 1);
 	CU_ASSERT_EQUAL(n, 1);
+	/* a wall clock (12 bytes) and a kvmclock (32 bytes) that cross into
+	 * the next page need that page too; flag bits are not address */
+	b.nmsrs = 2;
+	b.msrs[0] = (struct kvm_msr_entry){ .index = 0x4b564d00, .data = 0x20ffc };
+	b.msrs[1] = (struct kvm_msr_entry){ .index = 0x12, .data = 0x30fe0 | 1 };
+	n = 0;
+	vcpu_state_kvm_pages(&b, gpa, &n, 4);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_EQUAL(gpa[0], 0x20000);
+	CU_ASSERT_EQUAL(gpa[1], 0x21000);
+	CU_ASSERT_EQUAL(gpa[2], 0x30000);	/* 0x30fe0-0x30fff: one page */
+	b.msrs[1].data = 0x30fe2 | 1;		/* crosses: 0x30fe2-0x31001 */
+	n = 0;
+	vcpu_state_kvm_pages(&b, gpa, &n, 4);
+	CU_ASSERT_EQUAL_FATAL(n, 4);
+	CU_ASSERT_EQUAL(gpa[3], 0x31000);
 }
 
 int suite_misc(void)
