@@ -97,7 +97,14 @@ done
 echo "engine throughput / TCP ceiling: $(ratio "${fullbw:--}" "$tcp")"
 read -r p50 _ _ <<< "$(stats micro-idle-postcopy p50)"
 read -r pms _ _ <<< "$(stats micro-idle-postcopy postcopy_ms)"
-echo "micro post-copy: fault latency p50 $p50 us (median of runs), post-copy phase $pms ms"
+read -r nf _ _ <<< "$(stats micro-idle-postcopy faults)"
+# An idle guest may touch no page at all during post-copy: then there is no
+# latency to report, not a latency of 0.
+if [ "$nf" = 0 ] || [ "$nf" = 0.0 ]; then
+	echo "micro post-copy: no faults (the idle guest touched no missing page), post-copy phase $pms ms"
+else
+	echo "micro post-copy: fault latency p50 $p50 us over $nf faults (medians of runs), post-copy phase $pms ms"
+fi
 echo
 echo "Linux guest, 512 MiB, dirtier over WSS MiB at MB/s (0 = flat out), link Mbit/s (0 = unshaped);"
 echo "ours vs QEMU, same lab. Downtime as each VMM measures it; gap = the longest time the guest's"
