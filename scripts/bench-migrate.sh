@@ -27,9 +27,9 @@
 # Linux cases' `vmm migrate` (e.g. MIG_OPTS='--compress none').
 #
 #   scripts/bench-migrate.sh [BUILD_DIR] [RUNS] [RATES] [LINKS] [WSS]
-#   (make bench-migrate: 3 runs, rates "5 0", links "0 200", WSS "256")
+#   (make bench-migrate: 3 runs, rates "5 0", links "0 1000", WSS "256")
 set -euo pipefail
-B=${1:-build} runs=${2:-3} rates=${3:-"5 0"} links=${4:-"0 200"} wsss=${5:-"256"}
+B=${1:-build} runs=${2:-3} rates=${3:-"5 0"} links=${4:-"0 1000"} wsss=${5:-"256"}
 cd "$(dirname "$0")/.."
 dir=$B/results/migrate-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$dir"
