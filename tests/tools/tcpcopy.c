@@ -37,10 +37,16 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc >= 3 && !strcmp(argv[1], "recv")) {
-		size_t mem = argc >= 4 ? (size_t)atol(argv[3]) << 20 : 0;
+		char *end = NULL;
+		long mib = argc >= 4 ? strtol(argv[3], &end, 10) : 0;
+		size_t mem = (size_t)mib << 20;
 		char *dst = buf;
 		int lfd;
 
+		if (argc >= 4 && (*end || mib <= 0 || mib > (1L << 20))) {
+			fprintf(stderr, "tcpcopy: '%s' is not a size in MiB\n", argv[3]);
+			return 2;
+		}
 		if (mem) {
 			dst = mmap(NULL, mem, PROT_READ | PROT_WRITE,
 				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
