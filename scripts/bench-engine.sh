@@ -116,11 +116,16 @@ for run in $(seq 1 "$runs"); do
 done
 [ -t 2 ] && printf '\r%60s\r' '' >&2
 
-# median of the case's ms, as Mbit/s of page data (mib MiB), and min/max
+# median: numbers on stdin -> "median min max"
+median() {
+	sort -g | awk '{v[NR]=$1} END {
+		print (NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2), v[1], v[NR] }'
+}
+# stats CASE: median, min and max of its ms, and the median as Mbit/s of
+# page data (mib MiB)
 stats() {
-	grep "^$1 " "$out" | cut -d' ' -f2 | sort -n | awk -v mib="$mib" '{v[NR]=$1} END {
-		m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2
-		printf "%.1f %.1f %.1f %.0f\n", m, v[1], v[NR], mib * 8 * 1048576 / 1e3 / m }'
+	grep "^$1 " "$out" | cut -d' ' -f2 | median | awk -v mib="$mib" '{
+		printf "%.1f %.1f %.1f %.0f\n", $1, $2, $3, mib * 8 * 1048576 / 1e3 / $1 }'
 }
 printf '%-12s %28s %12s\n' case "ms median (min-max)" "Mbit/s"
 declare -A rate
@@ -142,9 +147,7 @@ echo "page path / plain TCP: running guest (warm) $(ratio "${rate[pages-warm]}" 
 paired() {
 	join <(grep "^$2 " "$out" | awk '{print $3, $2}' | sort) \
 	     <(grep "^$1 " "$out" | awk '{print $3, $2}' | sort) |
-	awk '{print $2 / $3}' | sort -n | awk '{v[NR]=$1} END {
-		m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2
-		printf "%.2f (%.2f-%.2f)", m, v[1], v[NR] }'
+	awk '{print $2 / $3}' | median | awk '{ printf "%.2f (%.2f-%.2f)", $1, $2, $3 }'
 }
 for base in tcp-spread tcp-mem; do
 	echo "run by run, of $base: running guest $(paired pages-warm $base)," \

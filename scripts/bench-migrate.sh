@@ -100,7 +100,7 @@ read -r pms _ _ <<< "$(stats micro-idle-postcopy postcopy_ms)"
 read -r nf _ _ <<< "$(stats micro-idle-postcopy faults)"
 # An idle guest may touch no page at all during post-copy: then there is no
 # latency to report, not a latency of 0.
-if [ "$nf" = 0 ] || [ "$nf" = 0.0 ]; then
+if [ "$nf" = 0.0 ]; then	# stats prints one decimal
 	echo "micro post-copy: no faults (the idle guest touched no missing page), post-copy phase $pms ms"
 else
 	echo "micro post-copy: fault latency p50 $p50 us over $nf faults (medians of runs), post-copy phase $pms ms"

@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "recv")) {
 		char *end = NULL;
 		long mib = argc >= 4 ? strtol(argv[3], &end, 10) : 0;
-		size_t mem = (size_t)mib << 20;
+		size_t mem;
 		char *dst = buf;
 		int lfd;
 
@@ -47,6 +47,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "tcpcopy: '%s' is not a size in MiB\n", argv[3]);
 			return 2;
 		}
+		mem = (size_t)mib << 20;
 		if (mem) {
 			dst = mmap(NULL, mem, PROT_READ | PROT_WRITE,
 				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
