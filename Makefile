@@ -19,7 +19,7 @@ DEV_SRCS := devices/devices.c devices/serial.c devices/i8042.c devices/rtc.c dev
             devices/virtio-blk.c devices/virtio-net.c
 MIG_SRCS := migration/transport.c migration/stream.c migration/ram.c migration/snapshot.c migration/tcp.c \
             migration/pages.c migration/policy.c migration/migrate.c migration/postcopy_src.c \
-            migration/postcopy.c migration/postcopy_recover.c
+            migration/postcopy.c migration/postcopy_recover.c migration/resident.c
 CLI_SRCS := cli/opts.c cli/run.c cli/api.c cli/apimig.c cli/ctl.c cli/migrate.c
 MAIN_SRC := cli/main.c
 LIB_SRCS := $(VMM_SRCS) $(DEV_SRCS) $(MIG_SRCS) $(CLI_SRCS)
@@ -67,7 +67,7 @@ $(B)/micro/%.bin: $(B)/micro/%.elf
 
 # The Linux test guest: Debian's cloud kernel and our initramfs.
 linux-guest: $(B)/guest/bzImage $(B)/guest/initrd
-$(B)/guest/bzImage $(B)/guest/initrd: guests/linux/build.sh guests/linux/init $(wildcard guests/linux/*.c)
+$(B)/guest/bzImage $(B)/guest/initrd &: guests/linux/build.sh guests/linux/init $(wildcard guests/linux/*.c)
 	guests/linux/build.sh $(B)
 guest: micro linux-guest
 

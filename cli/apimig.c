@@ -223,6 +223,8 @@ json_object *apimig_status(struct apimig *m)
 	ADD_DBL("total_ms", st.total_ms);
 	ADD_DBL("downtime_ms", st.downtime_ms);
 	ADD_DBL("setup_ms", st.setup_ms);
+	if (st.drain_ms > 0)
+		ADD_DBL("drain_ms", st.drain_ms);
 	ADD_INT("bytes_sent", st.bytes_sent);
 	ADD_INT("pages_sent", st.pages_sent);
 	ADD_INT("zero_pages", st.zero_pages);

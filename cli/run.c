@@ -270,6 +270,10 @@ static int incoming_handshake(struct snap_reader *in)
 		 (unsigned long long)in->pages.pages, (unsigned long long)in->pages.zero_pages,
 		 (unsigned long long)in->pages.raw_pages, (unsigned long long)in->pages.lz4_pages,
 		 in->s.bytes / 1048576.0);
+	if (in->resident_pages)
+		log_info("before the transfer, %.1f MiB of guest RAM were backed in %.0f ms, as "
+			 "on the source", in->resident_pages * MEM_PAGE_SIZE / 1048576.0,
+			 in->resident_ms);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "migrate.h"
 #include "policy.h"
 #include "proto.h"
+#include "resident.h"
 #include "tcp.h"
 
 void mig_params_default(struct mig_params *p)
@@ -399,12 +400,32 @@ static int migrate(struct engine *e)
 		stream_end(&e->s);
 		set_all(e);
 	}
+	/* Pre-copy and stop-and-copy: the destination backs the pages this
+	 * side has backed now, before the clock of any round or stun. */
+	if ((m->p.strategy == MIG_PRECOPY || m->p.strategy == MIG_STOP_COPY) &&
+	    resident_send(&e->s, &e->vm->mem) < 0)
+		return e->s.err;
 	/* Stun only once the destination has built the VM (and, for
 	 * post-copy, registered its memory): not inside the downtime. */
 	if (wait_ready(e) < 0)
 		return e->s.err;
-	if ((m->p.strategy == MIG_PRECOPY || m->p.strategy == MIG_HYBRID) && precopy(e) < 0)
-		return e->s.err;
+	if (m->p.strategy == MIG_PRECOPY || m->p.strategy == MIG_HYBRID) {
+		double t;
+
+		if (precopy(e) < 0)
+			return e->s.err;
+		/* Drain: the destination may lag behind what this side has
+		 * written (pages in socket buffers, pages it still decodes).
+		 * Waiting for it here, while the guest runs, keeps that lag out
+		 * of the downtime; what the guest dirties meanwhile goes in the
+		 * final round like any other dirt. */
+		t = now_ms();
+		if (wait_ready(e) < 0)
+			return e->s.err;
+		pthread_mutex_lock(&m->lock);
+		m->st.drain_ms = now_ms() - t;
+		pthread_mutex_unlock(&m->lock);
+	}
 	if (switchover(e) < 0)
 		return e->s.err;
 	r = fd_read_timed(fd, rn, sizeof(rn), RUN_TIMEOUT_MS);

@@ -95,6 +95,8 @@ struct mig_status {
 	int throttle_pct;
 	int converged;			/* pre-copy met the downtime target */
 	double total_ms, downtime_ms, setup_ms, stun_ms;
+	double drain_ms;		/* pre-copy: waiting, before the stun, for
+					 * the destination to load what was sent */
 	/* where the downtime went: stun and capture of the vCPU and device
 	 * state here; sending the last pages and the state; the destination
 	 * loading it until its "OK"; from "OK" to its vCPUs running */

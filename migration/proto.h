@@ -26,6 +26,7 @@ enum section_type {
 	SEC_HAVE = 9,		/* post-copy resume: the pages the destination holds */
 	SEC_SYNC = 10,		/* migration: answer "RD" once everything before is
 				 * done (the VM is built): the source stuns only then */
+	SEC_RESIDENT = 11,	/* migration: the pages the source has backed (resident.h) */
 };
 
 #endif

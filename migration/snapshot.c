@@ -13,6 +13,7 @@
 #include "pages.h"
 #include "postcopy.h"
 #include "proto.h"
+#include "resident.h"
 #include "snapshot.h"
 
 static double now_ms(void)
@@ -214,7 +215,28 @@ int snapshot_load(struct snap_reader *r, struct vm *vm, struct devices *ds)
 			else if (r->ft.t.ops->write_all(&r->ft.t, "RD", 2) < 0)
 				stream_fail(s, -EPIPE, "the source went away before the stun");
 			break;
+		case SEC_RESIDENT: {
+			struct timespec t0, t1;
+
+			if (!r->incoming || r->postcopy) {
+				stream_fail(s, -EINVAL, "a RESIDENT section, but this is not a %s",
+					    r->incoming ? "pre-copy migration" : "migration");
+				break;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			resident_load(s, &vm->mem, &r->resident_pages);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			r->resident_ms += (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+			break;
+		}
 		case SEC_POSTCOPY:
+			/* Post-copy needs missing pages to fault on: RAM that a
+			 * RESIDENT section backed would read as zeros instead. */
+			if (r->resident_pages) {
+				stream_fail(s, -EINVAL, "a POSTCOPY section after RESIDENT: guest RAM "
+					    "is already backed here");
+				break;
+			}
 			r->postcopy = 1;
 			if (!r->on_postcopy) {
 				stream_fail(s, -EINVAL, "post-copy stream, but this is not a migration");

@@ -52,6 +52,8 @@ struct snap_reader {
 	int postcopy;			/* a POSTCOPY section: RAM follows on demand */
 	int listen_fd;			/* incoming migration: for the urgent channel */
 	int incoming;			/* a migration: SYNC is answered on fd */
+	uint64_t resident_pages;	/* backed ahead as RESIDENT said (resident.h) */
+	double resident_ms;		/* and how long that took */
 	/* Called at the POSTCOPY section, before any state that follows it is
 	 * loaded; returns 0 or -errno with a message. */
 	int (*on_postcopy)(struct snap_reader *r, void *arg);

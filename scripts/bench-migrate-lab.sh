@@ -1,7 +1,10 @@
 # Runs inside the lab (scripts/bench-migrate.sh): migration between two
 # namespace hosts (hostA -> hostB over a veth), printing one RESULT line per
 # run:  RESULT <case> <run> <json from vmm migrate --json or tools/qmp>
-#   tcp                       plain TCP copy of 1 GiB (the ceiling)
+#   tcp                       plain TCP copy of 1 GiB from and into one hot
+#                             1 MiB buffer (the link's ceiling)
+#   tcp-mem                   the same from 1 GiB of memory into 1 GiB of
+#                             memory, both resident before the clock
 #   micro-idle-<strategy>     idle 1 GiB micro guest, 64 MiB of it written
 #   micro-full-raw            1 GiB micro guest, ~1 GiB written, stop-copy,
 #                             no compression: the engine's throughput
@@ -19,19 +22,31 @@ links=${3:-"0"}
 wsss=${4:-"256"}
 only=${5:-}	# an extended regular expression: run only the cases it matches
 migopts=${6:-}	# extra `vmm migrate` options for our Linux cases (e.g. --compress none)
-want() { [ -z "$only" ] || echo "$1" | grep -qE "$only"; }
+part=${7:-all}	# engine: the TCP ceiling and the micro cases; linux: the rest; all
+# Outside the lab (the direct tier: bench-migrate.sh runs the engine part on
+# this host's /dev/kvm) HOSTS_SH and MICRO say where hosts-lab.sh and the
+# micro guests are; vmm and tcpcopy come from PATH.
+hosts_sh=${HOSTS_SH:-/lab/hosts-lab.sh} micro=${MICRO:-/micro}
+want() {
+	case $part:$1 in
+	engine:linux-*|linux:tcp*|linux:micro-*) return 1 ;;
+	esac
+	[ -z "$only" ] || echo "$1" | grep -qE "$only"
+}
 # By full path: the lab's busybox shell runs its own applets first, and
 # busybox's ip and tc know neither -n nor tbf's options.
 ip() { /usr/sbin/ip "$@"; }
 tc() { /usr/sbin/tc "$@"; }
-sh /lab/hosts-lab.sh up >/dev/null
+sh "$hosts_sh" down 2>/dev/null
+sh "$hosts_sh" up >/dev/null
 cd /tmp
 port=7600
 k=/guest/bzImage i=/guest/initrd
 
-wait_for() {	# wait_for FILE TEXT SECONDS
+wait_for() {	# wait_for FILE TEXT SECONDS (fails at once on a VMM error)
 	_w=0
 	while ! grep -q "$2" "$1" 2>/dev/null; do
+		grep -q '^vmm: error' "$1" 2>/dev/null && return 1
 		_w=$((_w + 1)); [ $_w -gt $(($3 * 10)) ] && return 1; sleep 0.1
 	done
 }
@@ -46,6 +61,17 @@ want tcp && for n in $(seq 1 "$runs"); do
 	set -- $(cat /tmp/tcp.out)
 	echo "RESULT tcp $n {\"total_ms\":${3#ms=},\"bandwidth_mbps\":${4#mbit_s=}}"
 done
+# 1b. Memory to memory: 1 GiB of distinct resident memory sent, received
+# into 1 GiB of distinct resident memory (what a migration must at least do).
+want tcp-mem && for n in $(seq 1 "$runs"); do
+	port=$((port + 1))
+	ip netns exec hostB tcpcopy recv 10.9.0.2:$port 1024 > /tmp/tcp.out &
+	sleep 1
+	ip netns exec hostA tcpcopy send 10.9.0.2:$port 1024 spread
+	wait
+	set -- $(cat /tmp/tcp.out)
+	echo "RESULT tcp-mem $n {\"total_ms\":${3#ms=},\"bandwidth_mbps\":${4#mbit_s=}}"
+done
 
 # ours_micro FILL_MIB STRATEGY CASE N [migrate options]
 ours_micro() {
@@ -53,7 +79,7 @@ ours_micro() {
 	want "$case" || return 0
 	port=$((port + 1))
 	rm -f /tmp/a.log /tmp/b.log
-	ip netns exec hostA vmm run --micro /micro/idle.bin --micro-arg "$fill" --memory 1G \
+	ip netns exec hostA vmm run --micro "$micro/idle.bin" --micro-arg "$fill" --memory 1G \
 		--api /tmp/a.sock > /tmp/a.log 2>&1 &
 	wait_for /tmp/a.log "IDLE READY" 120 || { echo "RESULT $case $run {\"error\":\"no READY\"}"; return; }
 	ip netns exec hostB vmm receive --listen 10.9.0.2:$port --api /tmp/b.sock > /tmp/b.log 2>&1 &
@@ -168,6 +194,7 @@ qemu_linux() {	# qemu_linux RATE STRATEGY RUN
 	wait
 }
 
+[ "$part" = engine ] && links=""
 for link in $links; do
 	shape "$link" || continue
 	for wss in $wsss; do
@@ -185,4 +212,4 @@ for link in $links; do
 	done
 done
 shape 0
-sh /lab/hosts-lab.sh down
+sh "$hosts_sh" down

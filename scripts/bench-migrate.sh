@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Migration benchmark, in one lab run (this machine has no usable /dev/kvm of
-# its own; on a host with hardware KVM the micro cases measure the engine at
-# native speed, here everything runs under the lab's emulation):
+# Migration benchmark. Where this host has a /dev/kvm (PVM or hardware), the
+# engine part (the TCP ceiling and the micro guests) runs here, natively,
+# between two namespaces: the direct tier, the engine's real speed. The Linux
+# part always runs in one lab run (and the engine part too when this host has
+# no /dev/kvm, or with TIER=lab), under the lab's emulation:
 #   - the plain TCP ceiling between the two namespace hosts;
 #   - engine: pre-copy and stop-copy downtime of an idle 1 GiB micro guest,
 #     and stop-copy throughput of a full 1 GiB guest against the TCP ceiling;
@@ -37,12 +39,35 @@ out=$dir/raw.txt
 if [ -n "${FROM:-}" ]; then
 	cp "$FROM" "$out"
 else
-	# Cases: the TCP ceiling and 4 micro cases, then 5 Linux ones per link,
+	# Cases: 2 TCP baselines and 4 micro cases, then 5 Linux ones per link,
 	# working set and rate; a progress line per result as it comes.
-	total=$(( runs * (5 + 5 * $(echo $links | wc -w) * $(echo $wsss | wc -w) * $(echo $rates | wc -w)) ))
+	total=$(( runs * (6 + 5 * $(echo $links | wc -w) * $(echo $wsss | wc -w) * $(echo $rates | wc -w)) ))
 	n=0
-	scripts/lab.sh --build "$B" --with-qemu --timeout 14000 scripts/bench-migrate-lab.sh \
-		"$runs" "$rates" "$links" "$wsss" "${ONLY:-}" "${MIG_OPTS:-}" | tr -d '\r' | grep --line-buffered -E '^(RESULT|CHECK|PROBE)' |
+	tier=lab
+	[ -c /dev/kvm ] && [ "${TIER:-}" != lab ] && tier=direct
+	{
+		if [ $tier = direct ]; then
+			echo "TIER engine direct ($([ -d /sys/module/kvm_pvm ] && echo PVM || echo hardware KVM) on this host)"
+			PATH=$(realpath "$B"):$PATH HOSTS_SH=$PWD/tests/integration/hosts-lab.sh \
+				MICRO=$(realpath "$B")/micro \
+				sh scripts/bench-migrate-lab.sh "$runs" "$rates" "$links" "$wsss" \
+				"${ONLY:-}" "" engine 2>&1
+			part=linux
+			# Nothing for the lab when ONLY names no Linux case.
+			if [ -n "${ONLY:-}" ] && ! for l in $links; do for w in $wsss; do for r in $rates; do
+				for s in precopy postcopy hybrid; do for v in vmm qemu; do
+					echo "linux-$l-$w-$r-$s-$v"; done; done; done; done; done |
+				grep -qE "$ONLY"; then
+				part=none
+			fi
+		else
+			echo "TIER engine lab"
+			part=all
+		fi
+		[ $part = none ] || scripts/lab.sh --build "$B" --with-qemu --timeout 14000 \
+			scripts/bench-migrate-lab.sh "$runs" "$rates" "$links" "$wsss" "${ONLY:-}" \
+			"${MIG_OPTS:-}" $part
+	} | tr -d '\r' | grep --line-buffered -E '^(RESULT|CHECK|PROBE|TIER)' |
 	while IFS= read -r line; do
 		echo "$line" >> "$out"
 		case $line in RESULT*)
@@ -82,8 +107,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) p
 runs_ok() { field "$1" total_ms | wc -l; }
 
 {
-echo "Migration between two namespace hosts in the lab (QEMU TCG + nested SVM), $runs runs each"
+echo "Migration between two namespace hosts, $runs runs each"
 echo
+# Raw files from before the direct tier have no TIER line: the lab ran all.
+t=$(grep -m1 '^TIER engine' "$out" | cut -d' ' -f3- || true)
+echo "Engine part: ${t:-lab} (lab = QEMU TCG + nested SVM); Linux part: the lab"
 read -r tcp _ _ <<< "$(stats tcp bandwidth_mbps)"
 echo "TCP ceiling (1 GiB, one stream): $tcp Mbit/s"
 printf '%-24s %26s %14s %12s %6s\n' "engine (micro, 1 GiB)" "downtime ms med/min/max" "total ms med" "Mbit/s med" "ok"
@@ -92,9 +120,21 @@ for c in micro-idle-precopy micro-idle-stop-copy micro-idle-postcopy micro-full-
 	read -r t _ _ <<< "$(stats $c total_ms)"
 	read -r bw _ _ <<< "$(stats $c bandwidth_mbps)"
 	printf '%-24s %26s %14s %12s %6s\n' "$c" "$d / $dmin / $dmax" "$t" "$bw" "$(runs_ok $c)/$runs"
-	[ "$c" = micro-full-raw ] && fullbw=$bw
 done
-echo "engine throughput / TCP ceiling: $(ratio "${fullbw:--}" "$tcp")"
+# The engine's throughput: a full GiB moved by stop-and-copy, its bytes over
+# the downtime (the stun to the destination's vCPUs running: the whole
+# transfer and more), against a plain TCP copy between the same hosts.
+read -r stoprate _ _ <<< "$(for n in $(okruns micro-full-raw); do
+	grep "^RESULT micro-full-raw $n " "$out" | awk '{ b = $0; d = $0
+		sub(/.*"bytes_sent":/, "", b); sub(/,.*/, "", b)
+		sub(/.*"downtime_ms":/, "", d); sub(/,.*/, "", d)
+		if (d > 0) printf "%.1f\n", b * 8 / 1e3 / d }'
+done | sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "-"; exit}
+	printf "%.1f\n", NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}')"
+read -r tcpmem _ _ <<< "$(stats tcp-mem bandwidth_mbps)"
+echo "full GiB by stop-copy, bytes over downtime: $stoprate Mbit/s;" \
+	"/ TCP hot buffer: $(ratio "$stoprate" "$tcp"); / TCP memory to memory ($tcpmem Mbit/s):" \
+	"$(ratio "$stoprate" "$tcpmem")"
 read -r p50 _ _ <<< "$(stats micro-idle-postcopy p50)"
 read -r pms _ _ <<< "$(stats micro-idle-postcopy postcopy_ms)"
 read -r nf _ _ <<< "$(stats micro-idle-postcopy faults)"

@@ -96,19 +96,27 @@ hw)
 		state-linux
 	echo "run-tests: the migration suite needs network namespaces with iproute2: the lab"
 	run "integration: migrate (lab)" scripts/lab.sh --build "$B" --timeout 1200 \
-		tests/integration/lab-tests.sh migrate
+		tests/integration/lab-tests.sh migrate-micro migrate-linux
 	retry_lab ;;
 pvm)
+	# The micro guests and their migrations between namespaces run here,
+	# natively, with the plain and the sanitizer VMM (as the lab does).
 	run "integration: micro (direct tier, PVM)" env VMM="$B/vmm" GUEST_DIR="$B/guest" \
-		MICRO_DIR="$B/micro" "$B/integration-tests" micro state-micro
+		MICRO_DIR="$B/micro" "$B/integration-tests" micro state-micro migrate-micro
+	if [ -x build/asan/vmm ]; then
+		run "integration: micro (direct tier, PVM, ASan + UBSan VMM, without the ping-pong)" \
+			env VMM="$PWD/build/asan/vmm" GUEST_DIR="$B/guest" MICRO_DIR="$B/micro" \
+			ITEST_SKIP=ping-pong "$B/integration-tests" micro state-micro migrate-micro
+	fi
 	echo "run-tests: /dev/kvm is PVM: the Linux suites run in the lab"
 	run "integration: linux (lab)" scripts/lab.sh --build "$B" --timeout 1200 \
-		tests/integration/lab-tests.sh linux devices state-linux migrate
+		tests/integration/lab-tests.sh linux devices state-linux migrate-linux
 	retry_lab ;;
 none)
 	echo "run-tests: this host has no /dev/kvm: the micro and Linux suites run in the lab"
 	run "integration: micro + linux (lab)" scripts/lab.sh --build "$B" --timeout 1500 \
-		tests/integration/lab-tests.sh micro linux devices state-micro state-linux migrate
+		tests/integration/lab-tests.sh micro linux devices state-micro state-linux \
+		migrate-micro migrate-linux
 	retry_lab ;;
 esac
 

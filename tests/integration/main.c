@@ -1,5 +1,5 @@
 /* main: the integration-test runner. `integration-tests [SUITE...]` runs the
- * named suites (cli, micro, linux, devices, state-*, migrate), all by default;
+ * named suites (cli, micro, linux, devices, state-*, migrate-*), all by default;
  * ITEST_ONLY=TEXT keeps only the tests whose names contain TEXT, ITEST_SKIP=TEXT
  * leaves those out, ITEST_EXACT=NAME keeps the one test of that name. A suite
  * whose requirement is missing fails with a message saying so; it is never
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 		{ "cli", suite_cli }, { "micro", suite_micro }, { "linux", suite_linux },
 		{ "devices", suite_devices },
 		{ "state-micro", suite_state_micro }, { "state-linux", suite_state_linux },
-		{ "migrate", suite_migrate },
+		{ "migrate-micro", suite_migrate_micro }, { "migrate-linux", suite_migrate_linux },
 	};
 	unsigned failed;
 

@@ -1,6 +1,8 @@
-/* suites: the integration suites. cli needs no KVM; micro needs /dev/kvm of
- * any kind (the direct tier); linux needs hardware KVM (Intel/AMD), which
- * this project's machine has only inside the lab. */
+/* suites: the integration suites. cli needs no KVM; micro, state-micro and
+ * migrate-micro need /dev/kvm of any kind (the direct tier); linux, devices,
+ * state-linux and migrate-linux need hardware KVM (Intel/AMD), which this
+ * project's machine has only inside the lab. The migrate suites also need
+ * iproute2 and network namespaces. */
 #ifndef TESTS_INTEGRATION_SUITES_H
 #define TESTS_INTEGRATION_SUITES_H
 
@@ -15,6 +17,7 @@ int suite_linux(void);
 int suite_devices(void);
 int suite_state_micro(void);
 int suite_state_linux(void);
-int suite_migrate(void);
+int suite_migrate_micro(void);
+int suite_migrate_linux(void);
 
 #endif

@@ -3,13 +3,16 @@
  * adaptive compression switch, pre-copy's switch-over policy, and every
  * malformed batch (address outside
  * RAM, unknown encoding, an LZ4 block that does not decode to exactly one
- * page, bad counts, leftover bytes) refused with a message. */
+ * page, bad counts, leftover bytes) refused with a message. The resident
+ * map: the destination backs exactly the pages the source had backed, and
+ * a map that does not fit its RAM is refused. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "../../migration/pages.h"
 #include "../../migration/policy.h"
 #include "../../migration/proto.h"
+#include "../../migration/resident.h"
 #include "../../migration/stream.h"
 #include "../../vmm/dirty.h"
 #include "suites.h"
@@ -422,6 +425,90 @@ static void test_precopy_policy(void)
 	CU_ASSERT_EQUAL(precopy_stuck(131072, 60000), 0);
 }
 
+/* A RESIDENT section by hand: words [w0, w0 + n) of value word, with
+ * extra bytes after them. */
+static void resident_raw(struct mem_transport *mt, uint64_t w0, uint32_t n, uint64_t word,
+			 int extra)
+{
+	struct stream s;
+
+	mem_transport_init(mt, NULL, 0);
+	stream_init(&s, &mt->t);
+	stream_begin(&s, SEC_RESIDENT, SECTION_OPTIONAL);
+	stream_put_u64(&s, w0);
+	stream_put_u32(&s, n);
+	for (uint32_t i = 0; i < n; i++)
+		stream_put_u64(&s, word);
+	for (int i = 0; i < extra; i++)
+		stream_put_u32(&s, 0);
+	stream_end(&s);
+	stream_free(&s);
+}
+
+/* Load every section of mt with resident_load; its first error or 0. */
+static int resident_in(struct mem_transport *mt, struct mem *dst, uint64_t *populated)
+{
+	struct stream s;
+	uint32_t type;
+	int r = 0;
+
+	stream_init(&s, &mt->t);
+	while (!r && stream_next(&s, &type, NULL, NULL) == 0) {
+		CU_ASSERT_EQUAL(type, SEC_RESIDENT);
+		r = resident_load(&s, dst, populated);
+	}
+	stream_free(&s);
+	mem_transport_free(mt);
+	return r;
+}
+
+static void test_resident(void)
+{
+	static const uint64_t touched[] = { 3, 100, 101, 102, PAGES - 1 };
+	struct mem_transport mt;
+	struct mem src, dst;
+	struct pagemap pm;
+	struct stream s;
+	uint64_t n = 0;
+
+	CU_ASSERT_FATAL(mem_init(&src, MEM_MIN_SIZE) == 0);
+	CU_ASSERT_FATAL(mem_init(&dst, MEM_MIN_SIZE) == 0);
+	/* 4 KiB pages, so that a touch backs one page and not 2 MiB */
+	madvise(src.hva, src.size, MADV_NOHUGEPAGE);
+	madvise(dst.hva, dst.size, MADV_NOHUGEPAGE);
+	for (size_t i = 0; i < sizeof(touched) / sizeof(touched[0]); i++)
+		src.hva[touched[i] * MEM_PAGE_SIZE + 7] = 1;
+	mem_transport_init(&mt, NULL, 0);
+	stream_init(&s, &mt.t);
+	CU_ASSERT_EQUAL(resident_send(&s, &src), 0);
+	stream_free(&s);
+	CU_ASSERT_EQUAL(resident_in(&mt, &dst, &n), 0);
+	CU_ASSERT_EQUAL(n, 5);
+	pagemap_open(&pm);
+	for (uint64_t i = 0; i < PAGES; i++) {
+		int want = i == 3 || (i >= 100 && i <= 102) || i == PAGES - 1;
+
+		CU_ASSERT_EQUAL(pagemap_untouched(&pm, dst.hva + i * MEM_PAGE_SIZE), !want);
+	}
+	pagemap_close(&pm);
+	/* backed, and still zero: RAM's contents come with the pages */
+	CU_ASSERT_EQUAL(dst.hva[3 * MEM_PAGE_SIZE + 7], 0);
+	/* Maps that do not fit 4 MiB (16 words) are refused. */
+	resident_raw(&mt, 16, 1, ~0ULL, 0);	/* past the end */
+	CU_ASSERT_EQUAL(resident_in(&mt, &dst, &n), -EINVAL);
+	resident_raw(&mt, 10, 7, ~0ULL, 0);	/* running past it */
+	CU_ASSERT_EQUAL(resident_in(&mt, &dst, &n), -EINVAL);
+	resident_raw(&mt, ~0ULL, 2, ~0ULL, 0);	/* wrapping */
+	CU_ASSERT_EQUAL(resident_in(&mt, &dst, &n), -EINVAL);
+	resident_raw(&mt, 0, 1, 1, 1);		/* bytes left over */
+	CU_ASSERT_EQUAL(resident_in(&mt, &dst, &n), -EINVAL);
+	resident_raw(&mt, 0, RESIDENT_WORDS + 1, 0, 0);	/* too many words */
+	CU_ASSERT_EQUAL(resident_in(&mt, &dst, &n), -EINVAL);
+	CU_ASSERT_EQUAL(n, 5);
+	mem_free(&src);
+	mem_free(&dst);
+}
+
 int suite_pages(void)
 {
 	static const struct unit_test t[] = {
@@ -436,6 +523,7 @@ int suite_pages(void)
 		{ "pre-copy rounds go on while they shrink the dirty set", test_precopy_policy },
 		{ "malformed page batches refused, RAM untouched", test_malformed },
 		{ "page numbers map across the PCI hole", test_index_gpa },
+		{ "resident map: the destination backs what the source backed", test_resident },
 		{ "device writes marked dirty only while logging", test_mark_dirty },
 		{ 0 }
 	};
