@@ -45,6 +45,7 @@ struct engine {
 	int urgent_fd;
 	struct fd_transport urgent_ft;	/* on urgent_fd; written under urgent_lock */
 	pthread_mutex_t urgent_lock;
+	uint64_t urgent_bytes;		/* written there (atomic: read by engine_update) */
 	pthread_t req_thread;
 	uint64_t hint;		/* atomic: push from here next (after a fault) */
 	int req_err;

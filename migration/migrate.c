@@ -84,7 +84,8 @@ void engine_update(struct engine *e, uint64_t remaining)
 	st->zero_pages = e->w.st.zero_pages;
 	st->lz4_pages = e->w.st.lz4_pages;
 	st->raw_pages = e->w.st.raw_pages;
-	st->bytes_sent = e->s.bytes;
+	/* both connections: post-copy's replies go on the urgent one */
+	st->bytes_sent = e->s.bytes + __atomic_load_n(&e->urgent_bytes, __ATOMIC_RELAXED);
 	st->remaining = remaining;
 	st->compress_switches = e->w.st.compress_switches;
 	st->total_ms = now_ms() - e->t0;

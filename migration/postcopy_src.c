@@ -72,11 +72,16 @@ static int send_discard(struct engine *e)
 /* One write of n pieces on the urgent channel (whole, or an error). */
 static int urgent_writev(struct engine *e, const struct iovec *iov, int n)
 {
+	size_t len = 0;
 	int r;
 
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
 	pthread_mutex_lock(&e->urgent_lock);
 	r = e->urgent_ft.t.ops->writev_all(&e->urgent_ft.t, iov, n) < 0 ? -EPIPE : 0;
 	pthread_mutex_unlock(&e->urgent_lock);
+	if (!r)
+		__atomic_fetch_add(&e->urgent_bytes, len, __ATOMIC_RELAXED);
 	return r;
 }
 

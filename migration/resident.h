@@ -10,7 +10,8 @@
  *
  * Only for pre-copy and stop-and-copy: post-copy needs the destination's
  * pages missing, so that a touch faults and fetches. The receiver refuses a
- * POSTCOPY section after a RESIDENT one (snapshot.c).
+ * POSTCOPY section after a RESIDENT one that backed pages, and a RESIDENT
+ * section after POSTCOPY (snapshot.c).
  *
  * Wire: SEC_RESIDENT sections (optional: an older receiver skips them),
  * each u64 first word, u32 n, n x u64 bitmap words; bit i of word w is the

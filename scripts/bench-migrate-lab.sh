@@ -8,6 +8,10 @@
 #   micro-idle-<strategy>     idle 1 GiB micro guest, 64 MiB of it written
 #   micro-full-raw            1 GiB micro guest, ~1 GiB written, stop-copy,
 #                             no compression: the engine's throughput
+#   micro-dirty-<strategy>    the micro dirtier, 256 MiB, rewriting every page
+#                             flat out: stop-copy, postcopy, and precopy and
+#                             hybrid capped at 100 MiB/s, raw (LZ4 would
+#                             shrink its pages 9x and let pre-copy converge)
 #   linux-<link>-<wss>-<rate>-<strategy>-<vmm>  Debian guest, 512 MiB, the
 #                             dirtier over <wss> MiB at <rate> MB/s (0 = flat
 #                             out), the hosts' link shaped to <link> Mbit/s
@@ -51,51 +55,71 @@ wait_for() {	# wait_for FILE TEXT SECONDS (fails at once on a VMM error)
 	done
 }
 
-# 1. The ceiling: one TCP stream between the hosts.
-want tcp && for n in $(seq 1 "$runs"); do
+# The TCP baselines, one run each: the ceiling (one stream, one hot 1 MiB
+# buffer each side) and memory to memory (1 GiB of distinct memory sent,
+# received into 1 GiB of distinct memory, both resident before the clock:
+# what a migration must at least do). Each run does them right before its
+# full-GiB case, so that the ratio can be taken run by run.
+tcp_case() {	# tcp_case CASE RUN [RECV-MIB SEND-MODE]
+	want "$1" || return 0
 	port=$((port + 1))
-	ip netns exec hostB tcpcopy recv 10.9.0.2:$port > /tmp/tcp.out &
-	sleep 0.3
-	ip netns exec hostA tcpcopy send 10.9.0.2:$port 1024
-	wait
-	set -- $(cat /tmp/tcp.out)
-	echo "RESULT tcp $n {\"total_ms\":${3#ms=},\"bandwidth_mbps\":${4#mbit_s=}}"
-done
-# 1b. Memory to memory: 1 GiB of distinct resident memory sent, received
-# into 1 GiB of distinct resident memory (what a migration must at least do).
-want tcp-mem && for n in $(seq 1 "$runs"); do
-	port=$((port + 1))
-	ip netns exec hostB tcpcopy recv 10.9.0.2:$port 1024 > /tmp/tcp.out &
+	ip netns exec hostB tcpcopy recv 10.9.0.2:$port $3 > /tmp/tcp.out &
 	sleep 1
-	ip netns exec hostA tcpcopy send 10.9.0.2:$port 1024 spread
+	ip netns exec hostA tcpcopy send 10.9.0.2:$port 1024 $4
 	wait
-	set -- $(cat /tmp/tcp.out)
-	echo "RESULT tcp-mem $n {\"total_ms\":${3#ms=},\"bandwidth_mbps\":${4#mbit_s=}}"
-done
+	set -- "$1" "$2" $(cat /tmp/tcp.out)
+	echo "RESULT $1 $2 {\"total_ms\":${5#ms=},\"bandwidth_mbps\":${6#mbit_s=}}"
+}
 
-# ours_micro FILL_MIB STRATEGY CASE N [migrate options]
+# ours_micro GUEST MEM ARG STRATEGY CASE N [migrate options]: the micro
+# guest GUEST (idle: ARG MiB filled; dirtier: ARG passes, 0 = for ever)
+# moved from A to B. The dirtier checks every page on every pass: a CHECK
+# line says whether it passed again on B.
 ours_micro() {
-	fill=$1 strat=$2 case=$3 run=$4; shift 4
+	guest=$1 mem=$2 arg=$3 strat=$4 case=$5 run=$6; shift 6
 	want "$case" || return 0
 	port=$((port + 1))
 	rm -f /tmp/a.log /tmp/b.log
-	ip netns exec hostA vmm run --micro "$micro/idle.bin" --micro-arg "$fill" --memory 1G \
+	ready="IDLE READY"
+	[ "$guest" = dirtier ] && ready="PASS 1"
+	ip netns exec hostA vmm run --micro "$micro/$guest.bin" --micro-arg "$arg" --memory "$mem" \
 		--api /tmp/a.sock > /tmp/a.log 2>&1 &
-	wait_for /tmp/a.log "IDLE READY" 120 || { echo "RESULT $case $run {\"error\":\"no READY\"}"; return; }
+	wait_for /tmp/a.log "$ready" 120 || { echo "RESULT $case $run {\"error\":\"no READY\"}"; return; }
 	ip netns exec hostB vmm receive --listen 10.9.0.2:$port --api /tmp/b.sock > /tmp/b.log 2>&1 &
 	wait_for /tmp/b.log waiting 30
 	echo "RESULT $case $run $(vmm migrate --api /tmp/a.sock --to 10.9.0.2:$port --strategy "$strat" --json "$@")"
 	wait_for /tmp/b.log "runs here" 30
-	[ "$strat" = postcopy ] && wait_for /tmp/b.log "post-copy complete" 120
+	grep -q "post-copy: the VM will run" /tmp/b.log && wait_for /tmp/b.log "post-copy complete" 120
+	if [ "$guest" = dirtier ]; then
+		# a pass that began on B: two PASS lines after the hand-over
+		: > /tmp/b.after; tail -n 0 -f /tmp/b.log > /tmp/b.after & tailpid=$!
+		if wait_for /tmp/b.after "PASS" 60 && sleep 0.5 && ! grep -q FAIL /tmp/b.log; then
+			echo "CHECK $case $run ok"
+		else
+			echo "CHECK $case $run FAILED"; tail -3 /tmp/b.log
+		fi
+		kill $tailpid
+	fi
 	vmm ctl --api /tmp/b.sock quit >/dev/null
 	wait
 }
 
 for n in $(seq 1 "$runs"); do
-	ours_micro 64 precopy micro-idle-precopy "$n"
-	ours_micro 64 stop-copy micro-idle-stop-copy "$n"
-	ours_micro 64 postcopy micro-idle-postcopy "$n"
-	ours_micro 1000 stop-copy micro-full-raw "$n" --compress none
+	tcp_case tcp "$n"
+	tcp_case tcp-mem "$n" 1024 spread
+	ours_micro idle 1G 1000 stop-copy micro-full-raw "$n" --compress none
+	ours_micro idle 1G 64 precopy micro-idle-precopy "$n"
+	ours_micro idle 1G 64 stop-copy micro-idle-stop-copy "$n"
+	ours_micro idle 1G 64 postcopy micro-idle-postcopy "$n"
+	# The dirtier rewriting its 256 MiB flat out: sent once (stop-copy),
+	# paged in (post-copy), and on a link capped below its dirty rate,
+	# where pre-copy cannot converge and hybrid must finish.
+	ours_micro dirtier 256M 0 stop-copy micro-dirty-stop-copy "$n"
+	ours_micro dirtier 256M 0 postcopy micro-dirty-postcopy "$n"
+	ours_micro dirtier 256M 0 precopy micro-dirty-precopy-capped "$n" \
+		--max-bandwidth 100M --max-iterations 5 --auto-converge off --compress none
+	ours_micro dirtier 256M 0 hybrid micro-dirty-hybrid-capped "$n" \
+		--max-bandwidth 100M --max-iterations 5 --auto-converge off --compress none
 done
 
 cmdline() { # cmdline RATE WSS

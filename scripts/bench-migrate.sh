@@ -39,9 +39,9 @@ out=$dir/raw.txt
 if [ -n "${FROM:-}" ]; then
 	cp "$FROM" "$out"
 else
-	# Cases: 2 TCP baselines and 4 micro cases, then 5 Linux ones per link,
+	# Cases: 2 TCP baselines and 8 micro cases, then 5 Linux ones per link,
 	# working set and rate; a progress line per result as it comes.
-	total=$(( runs * (6 + 5 * $(echo $links | wc -w) * $(echo $wsss | wc -w) * $(echo $rates | wc -w)) ))
+	total=$(( runs * (10 + 5 * $(echo $links | wc -w) * $(echo $wsss | wc -w) * $(echo $rates | wc -w)) ))
 	n=0
 	tier=lab
 	[ -c /dev/kvm ] && [ "${TIER:-}" != lab ] && tier=direct
@@ -123,18 +123,53 @@ for c in micro-idle-precopy micro-idle-stop-copy micro-idle-postcopy micro-full-
 done
 # The engine's throughput: a full GiB moved by stop-and-copy, its bytes over
 # the downtime (the stun to the destination's vCPUs running: the whole
-# transfer and more), against a plain TCP copy between the same hosts.
-read -r stoprate _ _ <<< "$(for n in $(okruns micro-full-raw); do
-	grep "^RESULT micro-full-raw $n " "$out" | awk '{ b = $0; d = $0
+# transfer and more), against a plain TCP copy between the same hosts in the
+# same run, done right before it: the median of the run-by-run ratios (and
+# their range), since the machine's state moves every figure between runs.
+rate_of() {	# rate_of RUN: micro-full-raw's bytes over downtime, Mbit/s
+	grep "^RESULT micro-full-raw $1 " "$out" | awk '{ b = $0; d = $0
 		sub(/.*"bytes_sent":/, "", b); sub(/,.*/, "", b)
 		sub(/.*"downtime_ms":/, "", d); sub(/,.*/, "", d)
 		if (d > 0) printf "%.1f\n", b * 8 / 1e3 / d }'
-done | sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "-"; exit}
+}
+paired() {	# paired BASE-CASE -> "median min max" of rate / base, run by run
+	for n in $(okruns micro-full-raw); do
+		r=$(rate_of "$n")
+		b=$(grep "^RESULT $1 $n " "$out" | grep -o '"bandwidth_mbps":[0-9.]*' | cut -d: -f2)
+		[ -n "$r" ] && [ -n "$b" ] && awk -v r="$r" -v b="$b" 'BEGIN { if (b > 0) printf "%.3f\n", r / b }'
+	done | sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "- - -"; exit}
+		m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2
+		printf "%.2f %.2f %.2f\n", m, v[1], v[NR]}'
+}
+read -r stoprate _ _ <<< "$(for n in $(okruns micro-full-raw); do rate_of "$n"; done | sort -g |
+	awk '{v[NR]=$1} END {if (NR==0) {print "-"; exit}
 	printf "%.1f\n", NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}')"
 read -r tcpmem _ _ <<< "$(stats tcp-mem bandwidth_mbps)"
-echo "full GiB by stop-copy, bytes over downtime: $stoprate Mbit/s;" \
-	"/ TCP hot buffer: $(ratio "$stoprate" "$tcp"); / TCP memory to memory ($tcpmem Mbit/s):" \
-	"$(ratio "$stoprate" "$tcpmem")"
+read -r ph phmin phmax <<< "$(paired tcp)"
+read -r pm pmmin pmmax <<< "$(paired tcp-mem)"
+echo "full GiB by stop-copy, bytes over downtime: $stoprate Mbit/s (median); TCP memory to memory $tcpmem Mbit/s"
+echo "  run by run, median (min-max): / TCP hot buffer $ph ($phmin-$phmax); / TCP memory to memory $pm ($pmmin-$pmmax)"
+echo
+printf '%-28s %26s %14s %10s %6s\n' "micro dirtier, 256 MiB" "downtime ms med/min/max" "total ms med" "converged" "ok"
+for c in micro-dirty-stop-copy micro-dirty-postcopy micro-dirty-precopy-capped \
+	micro-dirty-hybrid-capped; do
+	read -r d dmin dmax <<< "$(stats $c downtime_ms)"
+	read -r t _ _ <<< "$(stats $c total_ms)"
+	conv=$(grep "^RESULT $c " "$out" | grep -c '"converged":true' || true)
+	printf '%-28s %26s %14s %10s %6s\n' "$c" "$d / $dmin / $dmax" "$t" \
+		"$conv/$(grep -c "^RESULT $c " "$out" || true)" "$(runs_ok $c)/$runs"
+done
+read -r dp50 _ _ <<< "$(stats micro-dirty-postcopy p50)"
+read -r dp99 _ _ <<< "$(stats micro-dirty-postcopy p99)"
+read -r dnf _ _ <<< "$(stats micro-dirty-postcopy faults)"
+read -r dpt _ _ <<< "$(stats micro-dirty-postcopy total_ms)"
+read -r dst _ _ <<< "$(stats micro-dirty-stop-copy total_ms)"
+echo "dirtier post-copy: fault latency p50 $dp50 us, p99 $dp99 us over $dnf faults (medians of runs);" \
+	"total / stop-copy total (its memory sent once): $(ratio "$dpt" "$dst")"
+hy=$(grep '^RESULT micro-dirty-hybrid-capped ' "$out" | grep -c '"state":"completed"' || true)
+echo "capped at 100 MiB/s: hybrid completed $hy of $(grep -c '^RESULT micro-dirty-hybrid-capped ' "$out" || true)," \
+	"pre-copy converged $(grep '^RESULT micro-dirty-precopy-capped ' "$out" | grep -c '"converged":true' || true)" \
+	"of $(grep -c '^RESULT micro-dirty-precopy-capped ' "$out" || true) (at 5 rounds it switches over anyway)"
 read -r p50 _ _ <<< "$(stats micro-idle-postcopy p50)"
 read -r pms _ _ <<< "$(stats micro-idle-postcopy postcopy_ms)"
 read -r nf _ _ <<< "$(stats micro-idle-postcopy faults)"
