@@ -84,14 +84,19 @@ ours_micro() {
 	[ "$guest" = dirtier ] && ready="PASS 1"
 	ip netns exec hostA vmm run --micro "$micro/$guest.bin" --micro-arg "$arg" --memory "$mem" \
 		--api /tmp/a.sock > /tmp/a.log 2>&1 &
-	wait_for /tmp/a.log "$ready" 120 || { echo "RESULT $case $run {\"error\":\"no READY\"}"; return; }
+	if ! wait_for /tmp/a.log "$ready" 120; then
+		echo "RESULT $case $run {\"error\":\"no READY\"}"
+		vmm ctl --api /tmp/a.sock quit >/dev/null 2>&1; wait
+		return
+	fi
 	ip netns exec hostB vmm receive --listen 10.9.0.2:$port --api /tmp/b.sock > /tmp/b.log 2>&1 &
 	wait_for /tmp/b.log waiting 30
 	echo "RESULT $case $run $(vmm migrate --api /tmp/a.sock --to 10.9.0.2:$port --strategy "$strat" --json "$@")"
 	wait_for /tmp/b.log "runs here" 30
 	grep -q "post-copy: the VM will run" /tmp/b.log && wait_for /tmp/b.log "post-copy complete" 120
 	if [ "$guest" = dirtier ]; then
-		# a pass that began on B: two PASS lines after the hand-over
+		# a pass that ends on B after the hand-over (and after post-copy
+		# completed): every page it visited there held what it wrote
 		: > /tmp/b.after; tail -n 0 -f /tmp/b.log > /tmp/b.after & tailpid=$!
 		if wait_for /tmp/b.after "PASS" 60 && sleep 0.5 && ! grep -q FAIL /tmp/b.log; then
 			echo "CHECK $case $run ok"

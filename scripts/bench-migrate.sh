@@ -148,7 +148,9 @@ read -r tcpmem _ _ <<< "$(stats tcp-mem bandwidth_mbps)"
 read -r ph phmin phmax <<< "$(paired tcp)"
 read -r pm pmmin pmmax <<< "$(paired tcp-mem)"
 echo "full GiB by stop-copy, bytes over downtime: $stoprate Mbit/s (median); TCP memory to memory $tcpmem Mbit/s"
-echo "  run by run, median (min-max): / TCP hot buffer $ph ($phmin-$phmax); / TCP memory to memory $pm ($pmmin-$pmmax)"
+span() { [ "$1" = - ] && echo "n/a" || echo "$1 ($2-$3)"; }
+echo "  run by run, median (min-max): / TCP hot buffer $(span "$ph" "$phmin" "$phmax");" \
+	"/ TCP memory to memory $(span "$pm" "$pmmin" "$pmmax")"
 echo
 printf '%-28s %26s %14s %10s %6s\n' "micro dirtier, 256 MiB" "downtime ms med/min/max" "total ms med" "converged" "ok"
 for c in micro-dirty-stop-copy micro-dirty-postcopy micro-dirty-precopy-capped \
