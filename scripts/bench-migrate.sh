@@ -98,10 +98,13 @@ field() {	# field CASE KEY [KIND] -> one value per successful run (KIND: RESULT,
 			cut -d: -f2 || true
 	done
 }
-stats() {	# stats CASE KEY [KIND] -> "median min max" (or "- - -")
-	field "$1" "$2" "${3:-RESULT}" | sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "- - -"; exit}
+summarise() {	# numbers on stdin -> "median min max" (or "- - -"), printf format FMT each
+	sort -g | awk -v f="$1" '{v[NR]=$1} END {if (NR==0) {print "- - -"; exit}
 		m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2
-		printf "%.1f %.1f %.1f\n", m, v[1], v[NR]}'
+		printf f " " f " " f "\n", m, v[1], v[NR]}'
+}
+stats() {	# stats CASE KEY [KIND] -> "median min max" (or "- - -")
+	field "$1" "$2" "${3:-RESULT}" | summarise %.1f
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 runs_ok() { field "$1" total_ms | wc -l; }
@@ -137,13 +140,9 @@ paired() {	# paired BASE-CASE -> "median min max" of rate / base, run by run
 		r=$(rate_of "$n")
 		b=$(grep "^RESULT $1 $n " "$out" | grep -o '"bandwidth_mbps":[0-9.]*' | cut -d: -f2)
 		[ -n "$r" ] && [ -n "$b" ] && awk -v r="$r" -v b="$b" 'BEGIN { if (b > 0) printf "%.3f\n", r / b }'
-	done | sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "- - -"; exit}
-		m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2
-		printf "%.2f %.2f %.2f\n", m, v[1], v[NR]}'
+	done | summarise %.2f
 }
-read -r stoprate _ _ <<< "$(for n in $(okruns micro-full-raw); do rate_of "$n"; done | sort -g |
-	awk '{v[NR]=$1} END {if (NR==0) {print "-"; exit}
-	printf "%.1f\n", NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}')"
+read -r stoprate _ _ <<< "$(for n in $(okruns micro-full-raw); do rate_of "$n"; done | summarise %.1f)"
 read -r tcpmem _ _ <<< "$(stats tcp-mem bandwidth_mbps)"
 read -r ph phmin phmax <<< "$(paired tcp)"
 read -r pm pmmin pmmax <<< "$(paired tcp-mem)"
