@@ -13,6 +13,7 @@
 #define MEM_HIGH_BASE	(4ULL << 30)	/* RAM above the hole starts here */
 #define MEM_MIN_SIZE	(4ULL << 20)
 #define MEM_PAGE_SIZE	4096ULL
+#define MEM_HUGE_ALIGN	(2ULL << 20)	/* guest RAM starts on a huge-page boundary */
 
 struct mem_slot {
 	uint32_t id;

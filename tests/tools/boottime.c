@@ -10,7 +10,10 @@
  * mapping at least that large in both VMMs.
  *
  * BOOTTIME_MARKER=TEXT times TEXT instead of READY; BOOTTIME_STOP=1 then ends
- * the child with SIGTERM once it appeared (for VMMs that run on). */
+ * the child with SIGTERM once it appeared (for VMMs that run on).
+ * BOOTTIME_LINES=1 also prints every output line to stderr with the time it
+ * arrived ("+ms text"; a line counts from its first byte), for finding where
+ * a boot spends its time (the decompressor's messages, the kernel's). */
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,6 +62,7 @@ int main(int argc, char **argv)
 	long rss = -1;
 	pid_t pid;
 	const char *marker = "READY";
+	int lines = getenv("BOOTTIME_LINES") != NULL, at_start = 1;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: boottime GUEST_RAM_BYTES CMD [ARGS...]\n");
@@ -84,6 +88,20 @@ int main(int argc, char **argv)
 
 		if (n <= 0)
 			break;
+		if (lines) {
+			double t = now_ms() - t0;
+
+			for (ssize_t i = 0; i < n; i++) {
+				char c = buf[len + (size_t)i];
+
+				if (c == '\r')
+					continue;
+				if (at_start)
+					fprintf(stderr, "%+9.1f ", t);
+				fputc(c, stderr);
+				at_start = c == '\n';
+			}
+		}
 		len += (size_t)n;
 		buf[len] = 0;
 		if (ready < 0 && strstr(buf, marker)) {
