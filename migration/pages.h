@@ -60,6 +60,7 @@ struct page_writer {
 	struct page_stats st;
 	struct pagemap pm;		/* finds untouched (zero) pages unread */
 	char *cbuf;
+	union LZ4_stream_u *lz;		/* compressor state, reset per page */
 	/* adaptive compression: the current window */
 	double t_busy;			/* encoding, sending and pacing time */
 	double t_batch;			/* when the open batch began */

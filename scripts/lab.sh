@@ -5,22 +5,25 @@
 # test binary and SCRIPT, boots it, and returns SCRIPT's output and exit status.
 # A watchdog ends a lab that hangs with a clear message (exit 124).
 #
-#   scripts/lab.sh [--timeout SECONDS] [--build DIR] [--mem MiB] [--with-qemu] SCRIPT [ARGS...]
+#   scripts/lab.sh [--timeout SECONDS] [--build DIR] [--mem MiB] [--with-qemu]
+#                  [--with-perf] SCRIPT [ARGS...]
 #
 # --with-qemu also puts qemu-system-x86_64 (with its libraries, firmware under
-# /qemu) into the lab, as the peer we measure against.
+# /qemu) into the lab, as the peer we measure against; --with-perf puts this
+# host's perf there (package linux-perf), for profiles of the lab host.
 # SCRIPT runs as /lab/script inside the lab with ARGS; the lab's files:
 #   /bin/vmm  /guest/bzImage  /guest/initrd  /micro/*.bin  /bin/integration-tests
 set -euo pipefail
 
-timeout_s=600 B=build mem=3072 with_qemu=0
+timeout_s=600 B=build mem=3072 with_qemu=0 with_perf=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--with-qemu) with_qemu=1; shift ;;
+	--with-perf) with_perf=1; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--build) B=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
-	-h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) break ;;
 	esac
 done
@@ -65,6 +68,11 @@ command -v bridge > /dev/null && copy_dynamic "$(command -v bridge)" ../usr/sbin
 command -v tc > /dev/null && copy_dynamic "$(command -v tc)" ../usr/sbin/tc
 # The sanitizer build of the VMM, when there is one, as /bin/vmm-asan.
 [ -x build/asan/vmm ] && copy_dynamic build/asan/vmm vmm-asan
+if [ "$with_perf" = 1 ]; then
+	command -v perf > /dev/null || {
+		echo "lab: --with-perf needs perf on this host (apt-get install linux-perf)" >&2; exit 2; }
+	copy_dynamic "$(command -v perf)" perf
+fi
 if [ "$with_qemu" = 1 ]; then
 	mkdir -p "$root/qemu"
 	copy_dynamic /usr/bin/qemu-system-x86_64 qemu-system-x86_64
