@@ -47,13 +47,7 @@ cd /tmp
 port=7600
 k=/guest/bzImage i=/guest/initrd
 
-wait_for() {	# wait_for FILE TEXT SECONDS (fails at once on a VMM error)
-	_w=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		grep -q '^vmm: error' "$1" 2>/dev/null && return 1
-		_w=$((_w + 1)); [ $_w -gt $(($3 * 10)) ] && return 1; sleep 0.1
-	done
-}
+. "$(dirname "$hosts_sh")/wait-for.sh"	# wait_for FILE TEXT SECONDS
 
 # The TCP baselines, one run each: the ceiling (one stream, one hot 1 MiB
 # buffer each side) and memory to memory (1 GiB of distinct memory sent,

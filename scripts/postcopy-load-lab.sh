@@ -9,12 +9,7 @@ ip() { /usr/sbin/ip "$@"; }
 n=${1:-4}
 sh /lab/hosts-lab.sh up >/dev/null
 cd /tmp
-wait_for() {	# wait_for FILE TEXT SECONDS
-	_w=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		_w=$((_w + 1)); [ $_w -gt $(($3 * 10)) ] && return 1; sleep 0.1
-	done
-}
+. /lab/wait-for.sh	# wait_for FILE TEXT SECONDS
 status=0
 for i in $(seq 1 "$n"); do
 	port=$((7700 + i))

@@ -54,9 +54,10 @@ static void test_mem_aligned(void)
 {
 	static const uint64_t sizes[] = { 4 << 20, (6 << 20) + 4096, (64 << 20) + 12288,
 					  (256ULL << 20) + 4096 };
-	void *pad[4];
+	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+	void *pad[N];
 
-	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (unsigned i = 0; i < N; i++) {
 		struct mem m;
 
 		pad[i] = mmap(NULL, 4096 * (i + 1), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -66,7 +67,7 @@ static void test_mem_aligned(void)
 		memset(m.hva + sizes[i] - 4096, 0xa5, 4096);	/* the last page is there */
 		mem_free(&m);
 	}
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < N; i++)
 		munmap(pad[i], 4096 * (i + 1));
 }
 
