@@ -65,42 +65,63 @@ tcp_case() {	# tcp_case CASE RUN [RECV-MIB SEND-MODE]
 	echo "RESULT $1 $2 {\"total_ms\":${5#ms=},\"bandwidth_mbps\":${6#mbit_s=}}"
 }
 
+# Our side of every case, micro or Linux: ours_start boots the guest on A
+# and a receiver on B, ours_move migrates it and waits until B runs it (and
+# post-copy, if any, completed), ours_stop quits B. /tmp/b.after collects
+# what B's console printed after the hand-over.
+ours_start() {	# ours_start CASE RUN READY SECS RECV-ARGS [vmm run args]: 1 if A never printed READY
+	case=$1 run=$2 ready=$3 secs=$4 recvargs=$5; shift 5
+	port=$((port + 1))
+	rm -f /tmp/a.log /tmp/b.log
+	ip netns exec hostA vmm run "$@" --api /tmp/a.sock > /tmp/a.log 2>&1 &
+	if ! wait_for /tmp/a.log "$ready" "$secs"; then
+		echo "RESULT $case $run {\"error\":\"no $ready\"}"
+		vmm ctl --api /tmp/a.sock quit >/dev/null 2>&1; wait
+		return 1
+	fi
+	ip netns exec hostB vmm receive --listen 10.9.0.2:$port --api /tmp/b.sock $recvargs \
+		> /tmp/b.log 2>&1 &
+	wait_for /tmp/b.log waiting 30
+}
+
+ours_move() {	# ours_move STRATEGY [migrate options]: after ours_start
+	strat=$1; shift
+	echo "RESULT $case $run $(vmm migrate --api /tmp/a.sock --to 10.9.0.2:$port --strategy "$strat" --json "$@")"
+	wait_for /tmp/b.log "runs here" 30
+	grep -q "post-copy: the VM will run" /tmp/b.log && wait_for /tmp/b.log "post-copy complete" 120
+	: > /tmp/b.after; tail -n 0 -f /tmp/b.log > /tmp/b.after & tailpid=$!
+}
+
+ours_stop() {	# also A, which still runs the guest if the migration failed
+	kill $tailpid
+	vmm ctl --api /tmp/b.sock quit >/dev/null 2>&1
+	vmm ctl --api /tmp/a.sock quit >/dev/null 2>&1
+	wait
+}
+
 # ours_micro GUEST MEM ARG STRATEGY CASE N [migrate options]: the micro
 # guest GUEST (idle: ARG MiB filled; dirtier: ARG passes, 0 = for ever)
 # moved from A to B. The dirtier checks every page on every pass: a CHECK
 # line says whether it passed again on B.
 ours_micro() {
-	guest=$1 mem=$2 arg=$3 strat=$4 case=$5 run=$6; shift 6
-	want "$case" || return 0
-	port=$((port + 1))
-	rm -f /tmp/a.log /tmp/b.log
+	guest=$1 mem=$2 arg=$3 strat=$4; shift 4
+	want "$1" || return 0
 	ready="IDLE READY"
 	[ "$guest" = dirtier ] && ready="PASS 1"
-	ip netns exec hostA vmm run --micro "$micro/$guest.bin" --micro-arg "$arg" --memory "$mem" \
-		--api /tmp/a.sock > /tmp/a.log 2>&1 &
-	if ! wait_for /tmp/a.log "$ready" 120; then
-		echo "RESULT $case $run {\"error\":\"no READY\"}"
-		vmm ctl --api /tmp/a.sock quit >/dev/null 2>&1; wait
-		return
-	fi
-	ip netns exec hostB vmm receive --listen 10.9.0.2:$port --api /tmp/b.sock > /tmp/b.log 2>&1 &
-	wait_for /tmp/b.log waiting 30
-	echo "RESULT $case $run $(vmm migrate --api /tmp/a.sock --to 10.9.0.2:$port --strategy "$strat" --json "$@")"
-	wait_for /tmp/b.log "runs here" 30
-	grep -q "post-copy: the VM will run" /tmp/b.log && wait_for /tmp/b.log "post-copy complete" 120
+	ours_start "$1" "$2" "$ready" 120 "" --micro "$micro/$guest.bin" --micro-arg "$arg" \
+		--memory "$mem" || return 0
+	shift 2
+	ours_move "$strat" "$@"
 	if [ "$guest" = dirtier ]; then
 		# a pass that ends on B after the hand-over (and after post-copy
 		# completed): every page it visited there held what it wrote
-		: > /tmp/b.after; tail -n 0 -f /tmp/b.log > /tmp/b.after & tailpid=$!
 		if wait_for /tmp/b.after "PASS" 60 && sleep 0.5 && ! grep -q FAIL /tmp/b.log; then
 			echo "CHECK $case $run ok"
 		else
 			echo "CHECK $case $run FAILED"; tail -3 /tmp/b.log
 		fi
-		kill $tailpid
 	fi
-	vmm ctl --api /tmp/b.sock quit >/dev/null
-	wait
+	ours_stop
 }
 
 for n in $(seq 1 "$runs"); do
@@ -163,25 +184,15 @@ check() {	# check LOG CASE RUN: the guest verifies on B after the move
 }
 
 ours_linux() {	# ours_linux RATE STRATEGY RUN
-	case=linux-$pre-$1-$2-vmm
-	want "$case" || return 0
-	port=$((port + 1))
-	rm -f /tmp/a.log /tmp/b.log
-	ip netns exec hostA vmm run --kernel $k --initrd $i --memory 512M --api /tmp/a.sock \
-		--net tap=tap1 --cmdline "$(cmdline "$1" "$wss")" > /tmp/a.log 2>&1 &
-	wait_for /tmp/a.log "VERIFY OK" 240 || { echo "RESULT $case $3 {\"error\":\"no VERIFY\"}"; vmm ctl --api /tmp/a.sock quit >/dev/null; wait; return; }
-	ip netns exec hostB vmm receive --listen 10.9.0.2:$port --api /tmp/b.sock \
-		--net tap=tap1 > /tmp/b.log 2>&1 &
-	wait_for /tmp/b.log waiting 30
+	want "linux-$pre-$1-$2-vmm" || return 0
+	ours_start "linux-$pre-$1-$2-vmm" "$3" "VERIFY OK" 240 "--net tap=tap1" \
+		--kernel $k --initrd $i --memory 512M --net tap=tap1 \
+		--cmdline "$(cmdline "$1" "$wss")" || return 0
 	probe_start
-	echo "RESULT $case $3 $(vmm migrate --api /tmp/a.sock --to 10.9.0.2:$port --strategy "$2" --json $migopts)"
-	wait_for /tmp/b.log "runs here" 30
-	: > /tmp/b.after; tail -f /tmp/b.log > /tmp/b.after & tailpid=$!
-	check /tmp/b.after "$case" "$3"
-	kill $tailpid
-	probe_end "$case" "$3"
-	vmm ctl --api /tmp/b.sock quit >/dev/null
-	wait
+	ours_move "$2" $migopts
+	check /tmp/b.after "$case" "$run"
+	probe_end "$case" "$run"
+	ours_stop
 }
 
 qemu_args() {	# the same machine on both sides, its NIC on the host's tap1
