@@ -12,7 +12,7 @@ override LDLIBS += -ljson-c -llz4 -lxxhash -pthread
 B       := build
 
 VMM_SRCS := vmm/err.c vmm/kvm.c vmm/mem.c vmm/bus.c vmm/boot64.c vmm/linux.c vmm/acpi.c \
-            vmm/aml.c vmm/cpuid.c vmm/msr.c vmm/irq.c vmm/cpustate.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c vmm/dirty.c vmm/pagemap.c
+            vmm/aml.c vmm/cpuid.c vmm/msr.c vmm/irq.c vmm/cpustate.c vmm/vcpu.c vmm/vm.c vmm/loop.c vmm/console.c vmm/micro.c vmm/dirty.c vmm/pagemap.c vmm/vcpu_prio.c
 DEV_SRCS := devices/devices.c devices/serial.c devices/i8042.c devices/rtc.c devices/pm.c \
             devices/debugport.c devices/virtqueue.c \
             devices/pci.c devices/msix.c devices/virtio-pci.c devices/virtio-rng.c \

@@ -20,6 +20,7 @@ struct run_opts {
 	const char *api;		/* control socket path */
 	const char *restore;		/* snapshot to resume */
 	const char *incoming;		/* ADDR:PORT to receive a migrating VM on */
+	long pc_nice;			/* post-copy: vCPUs' nice + this until the last page */
 	int mem_given, cpus_given;
 	uint64_t mem_size;
 	long cpus;

@@ -22,6 +22,7 @@
 #include "../vmm/linux.h"
 #include "../vmm/loop.h"
 #include "../vmm/micro.h"
+#include "../vmm/vcpu_prio.h"
 #include "../vmm/vm.h"
 #include "../migration/snapshot.h"
 #include "../migration/postcopy.h"
@@ -33,6 +34,9 @@
 #define DEFAULT_CMDLINE "console=ttyS0 panic=-1"
 #define MAX_KERNEL (256u << 20)
 #define MAX_INITRD (2048u << 20)
+/* Post-copy: how much lower the vCPUs run than the threads paging them in
+ * (vmm/vcpu_prio.h), by default. Measured in the lab (README). */
+#define POSTCOPY_VCPU_NICE 2
 
 static const char run_help[] =
 	"usage: vmm run --kernel FILE [--initrd FILE] [--cmdline STR] [OPTIONS]\n"
@@ -68,7 +72,8 @@ static const char run_help[] =
 
 int run_parse(int argc, char **argv, struct run_opts *o)
 {
-	enum { OPT_MICRO_ARG = 256, OPT_CONSOLE, OPT_KVM, OPT_API, OPT_RESTORE, OPT_INCOMING };
+	enum { OPT_MICRO_ARG = 256, OPT_CONSOLE, OPT_KVM, OPT_API, OPT_RESTORE, OPT_INCOMING,
+	       OPT_PC_NICE };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -82,13 +87,14 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "api", required_argument, NULL, OPT_API },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
+		{ "postcopy-vcpu-nice", required_argument, NULL, OPT_PC_NICE },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	int c, r;
+	int c, r, pc_nice_given = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->cmdline = DEFAULT_CMDLINE;
@@ -96,6 +102,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 	o->kvm_path = "/dev/kvm";
 	o->mem_size = 512ULL << 20;
 	o->cpus = 1;
+	o->pc_nice = POSTCOPY_VCPU_NICE;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":k:i:c:M:m:p:d:n:qh", longopts, NULL)) != -1) {
@@ -143,6 +150,14 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 				return r;
 			}
 			break;
+		case OPT_PC_NICE:
+			pc_nice_given = 1;
+			r = opt_long(optarg, 0, 19, &o->pc_nice);
+			if (r < 0) {
+				err_prefix("--postcopy-vcpu-nice: ");
+				return r;
+			}
+			break;
 		case OPT_MICRO_ARG:
 			r = opt_long(optarg, 0, 0x7fffffffL, &o->micro_arg);
 			if (r < 0) {
@@ -160,6 +175,9 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 	if (optind < argc)
 		return err_set(-EINVAL, "unexpected argument '%s' (try 'vmm run --help')",
 			       argv[optind]);
+	if (pc_nice_given && !o->incoming)
+		return err_set(-EINVAL, "--postcopy-vcpu-nice is for a migration destination "
+			       "(vmm receive)");
 	if (o->restore && (o->kernel || o->micro || o->initrd))
 		return err_set(-EINVAL, "--restore resumes a saved VM: no --kernel, --micro or --initrd");
 	if (o->restore && (o->mem_given || o->cpus_given))
@@ -308,6 +326,12 @@ static int postcopy_prepare(struct snap_reader *in, void *arg)
 	return 0;
 }
 
+/* Every page is here (the fault thread calls this): the vCPUs' priority back. */
+static void postcopy_done(void *vm)
+{
+	vcpu_prio_restore(vm);
+}
+
 /* The vCPUs run: tell the source when, on CLOCK_MONOTONIC, for downtime. */
 static void incoming_running(struct snap_reader *in)
 {
@@ -433,7 +457,18 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 	if (restore)
 		devices_arrived(&ctx->devs);
 	if (ctx->postcopy) {
-		r = pc_dst_start_bulk(&ctx->pc);
+		/* The guest waits for its pages: they come first (vcpu_prio.h). */
+		r = vcpu_prio_lower(&ctx->vm, (int)o->pc_nice);
+		if (r == 1) {
+			ctx->pc.on_complete = postcopy_done;
+			ctx->pc.on_complete_arg = &ctx->vm;
+			log_info("post-copy: vCPUs run at nice +%ld until the last page is here",
+				 o->pc_nice);
+		} else if (r == 0 && o->pc_nice) {
+			log_info("post-copy: vCPUs keep their priority (lowering it needs the right "
+				 "to raise it again: CAP_SYS_NICE or RLIMIT_NICE)");
+		}
+		r = r < 0 ? r : pc_dst_start_bulk(&ctx->pc);
 		if (r == 0)
 			r = pc_dst_start_recovery(&ctx->pc);
 		if (r < 0)
@@ -563,9 +598,15 @@ int cmd_receive(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: vmm receive --listen ADDR:PORT [--api PATH] [--disk ...] [--net ...]\n"
+			       "                    [--postcopy-vcpu-nice N]\n"
 			       "\nWait for one VM migrating in from `vmm migrate` and run it. Memory\n"
 			       "and vCPUs come from the source; give the same number of --disk and\n"
-			       "--net options as the source has. ADDR is an IPv4 address.\n");
+			       "--net options as the source has. ADDR is an IPv4 address.\n"
+			       "\n  --postcopy-vcpu-nice N  in a post-copy, run the vCPUs N nice levels\n"
+			       "                         below the threads that bring their pages in,\n"
+			       "                         until the last page is here (0-19, default %d;\n"
+			       "                         0 = off); it only matters on a busy host\n",
+			       POSTCOPY_VCPU_NICE);
 			free(args);
 			return 0;
 		}

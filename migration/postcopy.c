@@ -220,6 +220,8 @@ static void complete(struct pc_dst *pc, int ufd)
 	pthread_mutex_unlock(&pc->lock);
 	if (write(ufd, msg, sizeof(msg)) != (ssize_t)sizeof(msg))
 		log_warn("post-copy: could not send the statistics to the source");
+	if (pc->on_complete)
+		pc->on_complete(pc->on_complete_arg);
 }
 
 /* The fault thread's own state (nobody else touches it). */

@@ -117,6 +117,10 @@ struct pc_dst {
 	int failed;			/* broken since the last (re)start */
 	uint32_t resumes;
 	char msg[256];
+	/* Set by the owner after pc_dst_prepare, before pc_dst_start_bulk:
+	 * called once, by the fault thread, when every page is here. */
+	void (*on_complete)(void *arg);
+	void *on_complete_arg;
 };
 
 /* pc_dst_prepare(pc, m, urgent_fd, bulk_fd, bulk, listen_fd): register

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "msr.h"
 #include "vcpu.h"
+#include "vcpu_prio.h"
 #include "vm.h"
 
 #define SIG_KICK SIGUSR1
@@ -309,6 +310,7 @@ static void *vcpu_thread(void *arg)
 	sigdelset(&set, SIG_KICK);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 	kick_run = v->run;
+	vcpu_prio_started(v);
 	for (;;) {
 		/* Clear before checking: a kick after this line is seen either by
 		 * the check or by KVM_RUN returning at once. */

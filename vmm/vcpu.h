@@ -23,6 +23,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	int thread_started;
+	int tid;		/* atomic: the thread's id once it runs (vcpu_prio.c) */
 	uint64_t exits[VCPU_EXIT_REASONS];	/* per KVM exit reason; owner: the vCPU */
 	/* Captured by the vCPU itself when it parks for a capturing pause;
 	 * read by the pausing thread while the vCPU stays parked. */

@@ -59,6 +59,9 @@ struct vm {
 	/* Auto-converge: percent of time each vCPU sleeps (0 = none). Set by
 	 * the migration thread through vm_set_throttle(); read by vCPUs. */
 	int throttle_pct;
+	/* The vCPUs' lowered priority (vcpu_prio.c): prio_on and prio_nice are
+	 * atomics; prio_base is written before prio_on is set. */
+	int prio_on, prio_nice, prio_base;
 	uint32_t msrs[CPUSTATE_MAX_MSRS];	/* the MSRs to save, from KVM */
 	int nmsrs;
 };

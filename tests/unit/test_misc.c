@@ -1,10 +1,12 @@
 /* test_misc: guest RAM layout and limits, KVM kind detection, the CMOS clock,
  * CPUID edits, GDT descriptors. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +16,9 @@
 #include "../../vmm/cpustate.h"
 #include "../../vmm/kvm.h"
 #include "../../vmm/mem.h"
+#include "../../vmm/vcpu.h"
+#include "../../vmm/vcpu_prio.h"
+#include "../../vmm/vm.h"
 #include "suites.h"
 
 static void test_mem_layout(void)
@@ -191,6 +196,59 @@ static void test_kvm_pages(void)
 	CU_ASSERT_EQUAL(gpa[3], 0x31000);
 }
 
+/* A stand-in vCPU thread: publishes its id as a vCPU's does, then waits. */
+static int prio_quit;
+
+static void *prio_thread(void *arg)
+{
+	vcpu_prio_started(arg);
+	while (!__atomic_load_n(&prio_quit, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return NULL;
+}
+
+static int nice_of(const struct vcpu *v)
+{
+	while (!__atomic_load_n(&v->tid, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	return getpriority(PRIO_PROCESS, (id_t)v->tid);
+}
+
+/* Lowered for vCPUs already running and for one started afterwards; back
+ * to where they were on restore; the caller's own priority untouched. */
+static void test_vcpu_prio(void)
+{
+	struct vm vm;
+	struct vcpu v[2];
+	pthread_t t[2];
+	int base = getpriority(PRIO_PROCESS, 0), r, want;
+
+	memset(&vm, 0, sizeof(vm));
+	memset(v, 0, sizeof(v));
+	vm.ncpus = 2;
+	vm.vcpus = v;
+	v[0].vm = v[1].vm = &vm;
+	prio_quit = 0;
+	CU_ASSERT_FATAL(pthread_create(&t[0], NULL, prio_thread, &v[0]) == 0);
+	CU_ASSERT_EQUAL(nice_of(&v[0]), base);
+	CU_ASSERT_EQUAL(vcpu_prio_lower(&vm, 0), 0);		/* 0: off */
+	r = vcpu_prio_lower(&vm, 3);
+	CU_ASSERT(r == 0 || r == 1);	/* 0 where it could not be undone */
+	want = r == 1 ? base + 3 : base;
+	CU_ASSERT_EQUAL(nice_of(&v[0]), want);
+	CU_ASSERT_FATAL(pthread_create(&t[1], NULL, prio_thread, &v[1]) == 0);
+	CU_ASSERT_EQUAL(nice_of(&v[1]), want);
+	CU_ASSERT_EQUAL(getpriority(PRIO_PROCESS, 0), base);
+	vcpu_prio_restore(&vm);
+	CU_ASSERT_EQUAL(nice_of(&v[0]), base);
+	CU_ASSERT_EQUAL(nice_of(&v[1]), base);
+	vcpu_prio_restore(&vm);			/* twice: a no-op */
+	CU_ASSERT_EQUAL(nice_of(&v[0]), base);
+	__atomic_store_n(&prio_quit, 1, __ATOMIC_RELEASE);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+}
+
 int suite_misc(void)
 {
 	static const struct unit_test t[] = {
@@ -202,6 +260,7 @@ int suite_misc(void)
 		{ "CPUID edits", test_cpuid },
 		{ "GDT descriptors", test_gdt },
 		{ "pages KVM touches for a vCPU", test_kvm_pages },
+		{ "vCPU priority lowered and restored", test_vcpu_prio },
 		{ 0 }
 	};
 	return add_suite("misc", t);
