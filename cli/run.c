@@ -458,17 +458,16 @@ static int run_vm(const struct run_opts *o, struct kvm *kvm, uint8_t *kernel, si
 		devices_arrived(&ctx->devs);
 	if (ctx->postcopy) {
 		/* The guest waits for its pages: they come first (vcpu_prio.h). */
-		r = vcpu_prio_lower(&ctx->vm, (int)o->pc_nice);
-		if (r == 1) {
+		if (vcpu_prio_lower(&ctx->vm, (int)o->pc_nice)) {
 			ctx->pc.on_complete = postcopy_done;
 			ctx->pc.on_complete_arg = &ctx->vm;
 			log_info("post-copy: vCPUs run at nice +%ld until the last page is here",
 				 o->pc_nice);
-		} else if (r == 0 && o->pc_nice) {
+		} else if (o->pc_nice) {
 			log_info("post-copy: vCPUs keep their priority (lowering it needs the right "
 				 "to raise it again: CAP_SYS_NICE or RLIMIT_NICE)");
 		}
-		r = r < 0 ? r : pc_dst_start_bulk(&ctx->pc);
+		r = pc_dst_start_bulk(&ctx->pc);
 		if (r == 0)
 			r = pc_dst_start_recovery(&ctx->pc);
 		if (r < 0)

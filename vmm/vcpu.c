@@ -336,6 +336,7 @@ static void *vcpu_thread(void *arg)
 	if (thr.armed)
 		timer_delete(thr.timer);
 	kick_run = NULL;
+	vcpu_prio_ended(v);
 	return NULL;
 }
 

@@ -1,11 +1,9 @@
 /* vcpu_prio: lowering and restoring the vCPUs' priority (vcpu_prio.h). */
 #include <errno.h>
 #include <linux/capability.h>
-#include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "err.h"
 #include "vcpu.h"
 #include "vcpu_prio.h"
 #include "vm.h"
@@ -49,9 +47,7 @@ int vcpu_prio_lower(struct vm *vm, int by)
 		return 0;
 	errno = 0;
 	base = getpriority(PRIO_PROCESS, 0);	/* the calling thread's */
-	if (base == -1 && errno)
-		return err_set(-errno, "getpriority: %s", strerror(errno));
-	if (!can_restore(base))
+	if ((base == -1 && errno) || !can_restore(base))
 		return 0;
 	vm->prio_base = base;
 	__atomic_store_n(&vm->prio_nice, base + by > 19 ? 19 : base + by, __ATOMIC_SEQ_CST);
@@ -76,4 +72,9 @@ void vcpu_prio_started(struct vcpu *v)
 	/* A restore between the check and the apply would be undone by it. */
 	if (!__atomic_load_n(&v->vm->prio_on, __ATOMIC_SEQ_CST))
 		apply(v->tid, v->vm->prio_base);
+}
+
+void vcpu_prio_ended(struct vcpu *v)
+{
+	__atomic_store_n(&v->tid, 0, __ATOMIC_SEQ_CST);
 }

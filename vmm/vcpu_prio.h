@@ -23,15 +23,19 @@ struct vm;
 struct vcpu;
 
 /* vcpu_prio_lower(vm, by): every vCPU thread of vm, now and later started,
- * runs at the caller's nice value + by. Returns 1 if done, 0 if not allowed
- * here (nothing changed), or -errno with a message. */
+ * runs at the caller's nice value + by. Returns 1 if done, 0 if not (by is
+ * 0, or it could not be undone here): nothing changed. It cannot fail in
+ * any other way; a priority is never worth stopping a VM for. */
 int vcpu_prio_lower(struct vm *vm, int by);
 
 /* vcpu_prio_restore(vm): back to the nice value they had; no-op if
  * vcpu_prio_lower() did nothing. */
 void vcpu_prio_restore(struct vm *vm);
 
-/* vcpu_prio_started(v): called by the vCPU thread itself when it starts. */
+/* vcpu_prio_started(v), vcpu_prio_ended(v): called by the vCPU thread
+ * itself when it starts and before it returns (so that no restore aims at
+ * a thread id the system may have given to someone else). */
 void vcpu_prio_started(struct vcpu *v);
+void vcpu_prio_ended(struct vcpu *v);
 
 #endif
