@@ -184,8 +184,9 @@ check() {	# check LOG CASE RUN: the guest verifies on B after the move
 }
 
 ours_linux() {	# ours_linux RATE STRATEGY RUN
-	want "linux-$pre-$1-$2-vmm" || return 0
-	ours_start "linux-$pre-$1-$2-vmm" "$3" "VERIFY OK" 240 "--net tap=tap1" \
+	c=linux-$pre-$1-$2-vmm
+	want "$c" || return 0
+	ours_start "$c" "$3" "VERIFY OK" 240 "--net tap=tap1" \
 		--kernel $k --initrd $i --memory 512M --net tap=tap1 \
 		--cmdline "$(cmdline "$1" "$wss")" || return 0
 	probe_start
